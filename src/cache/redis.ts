@@ -1,0 +1,69 @@
+// Redis connections and the scripts they run. Scripts are embedded .lua files, sent once
+// and then run by SHA (ioredis falls back to EVAL on NOSCRIPT, e.g. after a Redis restart).
+import Redis, { type RedisOptions } from "ioredis";
+import setLua from "./set.lua" with { type: "text" };
+import ackLua from "./ack.lua" with { type: "text" };
+import redriveLua from "./redrive.lua" with { type: "text" };
+
+export interface WritebackRedis extends Redis {
+  wbSet(cacheKey: string, stream: string, key: string, value: string, maxBacklog: number, maxLagMs: number): Promise<string>;
+  wbAck(stream: string, group: string, ...ids: string[]): Promise<number>;
+  wbRedrive(dead: string, stream: string, ...ids: string[]): Promise<number>;
+}
+
+export type ConnectionRole = "api" | "flusher";
+
+/**
+ * The API connection fails fast: no offline queue and a command timeout, so a request
+ * never hangs on a dead Redis; it answers 503 and the client retries. The flusher's
+ * connection waits for Redis instead (its blocking reads are on a connection of their own).
+ */
+export function connect(url: string, role: ConnectionRole, commandTimeoutMs: number): WritebackRedis {
+  const options: RedisOptions =
+    role === "api"
+      ? {
+          enableAutoPipelining: true,
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          commandTimeout: commandTimeoutMs,
+          connectTimeout: commandTimeoutMs,
+        }
+      : { maxRetriesPerRequest: null, connectTimeout: 5000 };
+  const redis = new Redis(url, {
+    ...options,
+    // RESP2: the reply shapes (XREADGROUP as nested arrays) this code is written against.
+    protocol: 2,
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  }) as WritebackRedis;
+  redis.defineCommand("wbSet", { numberOfKeys: 2, lua: setLua });
+  redis.defineCommand("wbAck", { numberOfKeys: 1, lua: ackLua });
+  redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
+  // Errors surface on the commands that fail; an unhandled 'error' event would crash the process.
+  redis.on("error", () => {});
+  return redis;
+}
+
+/** The Redis error code is the first word of a reply error ("OOM", "NOGROUP", "WBBACKLOG"). */
+export function redisErrorCode(err: unknown): string | undefined {
+  if (err && typeof err === "object" && (err as Error).name === "ReplyError") {
+    return String((err as Error).message).split(" ", 1)[0];
+  }
+  return undefined;
+}
+
+/** Resolves once the connection is ready, or rejects after `ms`. */
+export function waitReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off("ready", onReady);
+      reject(new Error(`Redis not ready after ${ms} ms`));
+    }, ms);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once("ready", onReady);
+  });
+}

@@ -1,0 +1,91 @@
+// Every setting, parsed and validated once. A bad value stops the process with the variable's name.
+import { Type as T, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+const Int = (def: number, min: number, max: number, doc: string) =>
+  T.Integer({ default: def, minimum: min, maximum: max, description: doc });
+const Str = (def: string, doc: string, pattern?: string) =>
+  T.String({ default: def, minLength: 1, description: doc, ...(pattern ? { pattern } : {}) });
+
+export const ConfigSchema = T.Object({
+  PORT: Int(8000, 0, 65535, "HTTP port (0 picks a free one)"),
+  HOST: Str("0.0.0.0", "HTTP listen address"),
+  REDIS_URL: Str("redis://127.0.0.1:6379", "Redis holding the cache and the write stream", "^rediss?://"),
+  DATABASE_URL: Str(
+    "postgres://postgres:postgres@127.0.0.1:5432/postgres",
+    "Postgres, the system of record",
+    "^postgres(ql)?://",
+  ),
+  KEY_PREFIX: Str("wb:", "prefix of every Redis key this instance uses (isolates deployments and tests)"),
+  CONSUMER_NAME: Str("writeback", "stable consumer-group name stem; thread i consumes as <stem>-<i>"),
+  FLUSH_WORKERS: Int(1, 1, 64, "flusher threads"),
+  FLUSH_BATCH: Int(500, 1, 100_000, "stream entries per flush batch"),
+  FLUSH_BLOCK_MS: Int(1000, 1, 60 * SECOND, "longest wait for new entries in one read"),
+  FLUSH_CLAIM_IDLE_MS: Int(30 * SECOND, 100, 24 * 60 * MINUTE, "entries pending this long on another consumer are reclaimed"),
+  FLUSH_CLAIM_INTERVAL_MS: Int(5 * SECOND, 50, 10 * MINUTE, "how often each thread looks for entries to reclaim"),
+  FLUSH_MAX_DELIVERIES: Int(20, 1, 1_000_000, "deliveries after which an entry is dead-lettered"),
+  FLUSH_RETRY_MAX_MS: Int(10 * SECOND, 10, 10 * MINUTE, "cap of the flusher's exponential backoff"),
+  DB_STATEMENT_TIMEOUT_MS: Int(10 * SECOND, 100, 10 * MINUTE, "statement_timeout and app-level deadline of one flush"),
+  DB_LOCK_TIMEOUT_MS: Int(5 * SECOND, 10, 10 * MINUTE, "lock_timeout of one flush"),
+  MAX_KEY_BYTES: Int(1024, 1, 64 * KiB, "largest key, in UTF-8 bytes"),
+  MAX_VALUE_BYTES: Int(1 * MiB, 1, 256 * MiB, "largest value, in UTF-8 bytes"),
+  MAX_BACKLOG: Int(0, 0, Number.MAX_SAFE_INTEGER, "writes not yet persisted above which writes answer 503 (0 = unlimited)"),
+  MAX_LAG_MS: Int(0, 0, Number.MAX_SAFE_INTEGER, "age of the oldest unpersisted write above which writes answer 503 (0 = unlimited)"),
+  REDIS_COMMAND_TIMEOUT_MS: Int(2 * SECOND, 10, MINUTE, "a Redis command on the request path fails after this long"),
+  SHUTDOWN_GRACE_MS: Int(10 * SECOND, 0, 10 * MINUTE, "on SIGTERM, how long the flusher may drain before exit"),
+  LOG_LEVEL: T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error")], {
+    default: "info",
+    description: "debug | info | warn | error",
+  }),
+  CRASH_POINT: T.String({
+    default: "",
+    description: "tests only: exit hard at a flusher step (before-commit, after-commit, after-ack)",
+  }),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(readonly variable: string, detail: string) {
+    super(`invalid ${variable}: ${detail}`);
+  }
+}
+
+const INTEGER = /^-?\d+$/;
+
+/** Reads the settings from `env`; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
+    const text = env[name];
+    if (text === undefined || (text === "" && name !== "CRASH_POINT")) continue;
+    if (schema.type === "integer") {
+      if (!INTEGER.test(text.trim())) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(text)}`);
+      raw[name] = Number(text.trim());
+    } else raw[name] = text;
+  }
+  const config = Value.Default(ConfigSchema, raw) as Config;
+  const first = Value.Errors(ConfigSchema, config).First();
+  if (first) throw new ConfigError(first.path.replace(/^\//, ""), first.message);
+  return config;
+}
+
+export function helpText(): string {
+  const rows = Object.entries(ConfigSchema.properties).map(
+    ([name, s]) => `  ${name.padEnd(24)} ${String(s.default).padEnd(54)} ${s.description}`,
+  );
+  return [
+    "writeback: a write-behind cache, Redis in front of Postgres.",
+    "",
+    "Usage: writeback [--help]    (settings come from the environment)",
+    "",
+    `  ${"VARIABLE".padEnd(24)} ${"DEFAULT".padEnd(54)} MEANING`,
+    ...rows,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,36 @@
+// Every error a client can see: a stable code, an HTTP status, one JSON shape.
+// The README lists these codes; change them only with a major version.
+
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+  toJSON() {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export const badJson = (detail: string) => new AppError("INVALID_JSON", 400, `request body is not valid JSON: ${detail}`);
+export const invalid = (field: string, detail: string) => new AppError("VALIDATION", 422, `${field}: ${detail}`);
+export const tooLarge = (what: string, limit: number) =>
+  new AppError("PAYLOAD_TOO_LARGE", 413, `${what} is larger than ${limit} bytes`);
+export const unsupportedType = (type: string | null) =>
+  new AppError("UNSUPPORTED_MEDIA_TYPE", 415, `expected Content-Type application/json, got ${type ?? "none"}`);
+export const notFound = (key: string) => new AppError("NOT_FOUND", 404, `no value for key ${JSON.stringify(key)}`);
+export const routeNotFound = () => new AppError("ROUTE_NOT_FOUND", 404, "no such route");
+export const redisUnavailable = () =>
+  new AppError("REDIS_UNAVAILABLE", 503, "the cache is unavailable; the write was not accepted, retry", {
+    "Retry-After": "1",
+  });
+export const dbUnavailable = () =>
+  new AppError("DB_UNAVAILABLE", 503, "the database is unavailable; retry", { "Retry-After": "1" });
+export const backlogFull = (why: string) =>
+  new AppError("BACKPRESSURE", 503, `writes are paused until the flusher catches up: ${why}`, { "Retry-After": "1" });
+export const shuttingDown = () =>
+  new AppError("SHUTTING_DOWN", 503, "the server is shutting down; retry on another instance", { "Retry-After": "1" });
+export const internal = () => new AppError("INTERNAL", 500, "internal error");

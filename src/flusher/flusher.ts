@@ -1,0 +1,203 @@
+// One flusher: reads the write stream through the consumer group, persists batches, and only
+// then acknowledges them. Invariant, enforced in flush(): an entry is acknowledged (and
+// deleted) only after the transaction that persisted it has committed.
+//
+// States: setup (schema, group) -> pending (re-read this consumer's own unacknowledged
+// entries from a previous life) -> live (new entries, blocking read) -> draining (on stop:
+// non-blocking reads until the stream is empty or the grace period ends) -> stopped.
+import type { Config } from "../config";
+import { connect, redisErrorCode, type WritebackRedis } from "../cache/redis";
+import type { Keys } from "../keys";
+import { errorFields, log } from "../log";
+import type { Registry } from "../metrics";
+import { connectDb, migrate, type Db } from "../store/db";
+import { backoffMs, sleep } from "./backoff";
+import { coalesce, type RawEntry } from "./coalesce";
+import { deadLetter, type DeadLetter } from "./dead";
+import { persist } from "./persist";
+import { deliveryCounts, reclaim } from "./reclaim";
+
+type StreamReply = [stream: string, entries: RawEntry[]][] | null;
+
+const ACK_CHUNK = 1000;
+
+export class Flusher {
+  readonly consumer: string;
+  private redis: WritebackRedis;
+  private db: Db;
+  private stopping = false;
+  private drainDeadline = Infinity;
+  private nextReclaim = 0;
+  /** time of the last loop turn that finished: the liveness heartbeat */
+  lastBeat = Date.now();
+
+  constructor(
+    private config: Config,
+    private k: Keys,
+    index: number,
+    private metrics: Registry,
+  ) {
+    this.consumer = `${config.CONSUMER_NAME}-${index}`;
+    this.redis = connect(config.REDIS_URL, "flusher", config.REDIS_COMMAND_TIMEOUT_MS);
+    this.db = connectDb({
+      url: config.DATABASE_URL,
+      max: 1,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+    });
+  }
+
+  /** Ask the loop to finish what is in the stream within `graceMs`, then return. */
+  drain(graceMs: number): void {
+    this.stopping = true;
+    this.drainDeadline = Date.now() + graceMs;
+  }
+
+  private get outOfTime(): boolean {
+    return this.stopping && Date.now() >= this.drainDeadline;
+  }
+
+  async run(): Promise<void> {
+    await this.retrying("setup", async () => {
+      await migrate(this.db);
+      await this.ensureGroup();
+    });
+    let phase: "pending" | "live" = "pending";
+    let errors = 0;
+    while (!this.outOfTime) {
+      try {
+        if (Date.now() >= this.nextReclaim && !this.stopping) {
+          this.nextReclaim = Date.now() + this.config.FLUSH_CLAIM_INTERVAL_MS;
+          await reclaim(this.redis, this.k, this.consumer, this.config, this.metrics, (e) => this.flush(e, true));
+        }
+        const entries = await this.read(phase === "pending" ? "0" : ">");
+        if (entries.length > 0) await this.flush(entries, phase === "pending");
+        else if (phase === "pending") phase = "live";
+        else if (this.stopping) break; // drained: nothing new, nothing of ours pending
+        errors = 0;
+      } catch (err) {
+        if (redisErrorCode(err) === "NOGROUP") {
+          // Redis lost the group (restart without persistence, FLUSHALL): recreate it and
+          // read whatever the stream still holds.
+          log.warn("consumer group missing; recreating it", { consumer: this.consumer });
+          await this.ensureGroup().catch(() => {});
+          phase = "pending";
+          continue;
+        }
+        errors++;
+        log.warn("flusher loop error; backing off", { consumer: this.consumer, attempt: errors, ...errorFields(err) });
+        await sleep(backoffMs(errors, this.config.FLUSH_RETRY_MAX_MS));
+      }
+      this.lastBeat = Date.now();
+    }
+    log.info("flusher stopped", { consumer: this.consumer, drained: !this.outOfTime });
+  }
+
+  async close(): Promise<void> {
+    for (const step of [() => this.redis.quit(), () => this.db.end({ timeout: 1 })]) {
+      try {
+        await step();
+      } catch {
+        this.redis.disconnect();
+      }
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      // From id 0: after a loss of the group, every entry still in the stream is unpersisted.
+      await this.redis.xgroup("CREATE", this.k.stream, this.k.group, "0", "MKSTREAM");
+    } catch (err) {
+      if (redisErrorCode(err) !== "BUSYGROUP") throw err;
+    }
+  }
+
+  private async read(from: "0" | ">"): Promise<RawEntry[]> {
+    const args: (string | number)[] = ["GROUP", this.k.group, this.consumer, "COUNT", this.config.FLUSH_BATCH];
+    if (from === ">" && !this.stopping) args.push("BLOCK", this.config.FLUSH_BLOCK_MS);
+    args.push("STREAMS", this.k.stream, from);
+    const reply = (await this.redis.call("XREADGROUP", ...args)) as StreamReply;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  /**
+   * Persists a batch, retrying transient failures, then acknowledges it. Entries delivered
+   * before (a previous life's pending ones, reclaimed ones) that have been delivered more than
+   * FLUSH_MAX_DELIVERIES times are dead-lettered instead: they are what crashed us each time.
+   */
+  async flush(batch: RawEntry[], redelivered = false): Promise<void> {
+    let entries = batch;
+    const dead: DeadLetter[] = [];
+    if (redelivered) {
+      const counts = await deliveryCounts(this.redis, this.k, this.consumer, batch.map(([id]) => id));
+      const max = this.config.FLUSH_MAX_DELIVERIES;
+      entries = [];
+      for (const e of batch) {
+        const n = counts.get(e[0]) ?? 0;
+        if (n > max) dead.push({ id: e[0], fields: e[1], reason: "too many deliveries", error: `delivered ${n} times` });
+        else entries.push(e);
+      }
+    }
+    const { rows, ids, poison } = coalesce(entries);
+    for (const p of poison) dead.push({ id: p.id, fields: p.fields, reason: p.reason });
+    if (rows.length > 0) {
+      const result = await this.retrying("flush", () => {
+        crashPoint(this.config, "before-write");
+        return persist(this.db, rows, this.config.DB_STATEMENT_TIMEOUT_MS);
+      });
+      if (!result) return; // out of time while draining: the entries stay pending for the next start
+      crashPoint(this.config, "after-commit");
+      for (const { row, error } of result.failed) {
+        dead.push({
+          id: row.id,
+          fields: ["k", row.key, "v", row.value, "ver", String(row.version)],
+          reason: "rejected by Postgres",
+          error: `${(error as { code?: string }).code ?? ""} ${(error as Error).message ?? error}`.trim(),
+        });
+      }
+      this.metrics.inc("writeback_flushed_rows_total", undefined, result.written + result.skipped);
+      this.metrics.inc("writeback_guard_skipped_rows_total", undefined, result.skipped);
+      this.metrics.inc("writeback_batches_total");
+      this.metrics.observe("writeback_batch_entries", entries.length);
+    }
+    if (dead.length > 0) {
+      await this.retrying("dead-letter", () => deadLetter(this.redis, this.k, dead));
+      for (const d of dead) this.metrics.inc("writeback_dead_letters_total", { reason: d.reason });
+      log.warn("entries dead-lettered", { count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] });
+    }
+    const all = [...new Set([...ids, ...dead.map((d) => d.id)])];
+    await this.retrying("ack", () => this.ack(all));
+    crashPoint(this.config, "after-ack");
+    this.metrics.inc("writeback_flushed_entries_total", undefined, ids.length);
+  }
+
+  private async ack(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += ACK_CHUNK) {
+      await this.redis.wbAck(this.k.stream, this.k.group, ...ids.slice(i, i + ACK_CHUNK));
+    }
+  }
+
+  /** Runs `work` until it succeeds; gives up (undefined) only when a drain runs out of time. */
+  private async retrying<T>(step: string, work: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        this.metrics.inc("writeback_flush_retries_total", { step });
+        log.warn("flusher step failed; retrying", { step, attempt, consumer: this.consumer, ...errorFields(err) });
+        this.lastBeat = Date.now(); // retrying is alive, not stuck
+        if (this.outOfTime) return undefined;
+        await sleep(Math.min(backoffMs(attempt, this.config.FLUSH_RETRY_MAX_MS), this.drainDeadline - Date.now()));
+        if (this.outOfTime) return undefined;
+      }
+    }
+  }
+}
+
+/** Test hook: die at once, as a crash would, at the named step (CRASH_POINT). */
+function crashPoint(config: Config, point: string): void {
+  if (config.CRASH_POINT === point) {
+    log.error("crash point reached; killing the process", { point });
+    process.kill(process.pid, "SIGKILL");
+  }
+}

@@ -1,0 +1,122 @@
+// The main thread's side of the flusher threads: starts FLUSH_WORKERS of them, restarts one
+// that fails or stops beating (with backoff, counted), adds up their metrics, and drains them
+// on shutdown. There is no state in which the API is up and the flusher silently dead.
+import type { Config } from "../config";
+import { log } from "../log";
+import { Registry, type Snapshot } from "../metrics";
+import { FLUSHER_THREAD_URL } from "../thread-url";
+import { backoffMs } from "./backoff";
+import type { FromThread, ToThread } from "./messages";
+
+interface Slot {
+  worker?: Worker;
+  lastBeat: number;
+  metrics?: Snapshot;
+  failures: number;
+  stopped: boolean;
+}
+
+export interface ThreadHealth {
+  index: number;
+  alive: boolean;
+  lastBeatAgoMs: number;
+}
+
+export class FlusherPool {
+  private slots: Slot[] = [];
+  private retired = new Registry(); // metrics of threads that were replaced
+  private restarts = 0;
+  private stopping = false;
+  private watchdog?: ReturnType<typeof setInterval>;
+  /** a thread that has not finished a loop turn for this long is considered stuck */
+  readonly staleMs: number;
+
+  constructor(private config: Config) {
+    this.staleMs = Math.max(30_000, 3 * config.DB_STATEMENT_TIMEOUT_MS, 3 * config.FLUSH_BLOCK_MS);
+  }
+
+  start(): void {
+    for (let i = 0; i < this.config.FLUSH_WORKERS; i++) {
+      this.slots.push({ lastBeat: Date.now(), failures: 0, stopped: false });
+      this.spawn(i);
+    }
+    this.watchdog = setInterval(() => this.checkStale(), 1000);
+    this.watchdog.unref?.();
+  }
+
+  private spawn(index: number): void {
+    const slot = this.slots[index]!;
+    const worker = new Worker(FLUSHER_THREAD_URL);
+    slot.worker = worker;
+    slot.lastBeat = Date.now();
+    slot.stopped = false;
+    worker.onmessage = (event: MessageEvent<FromThread>) => {
+      const msg = event.data;
+      slot.metrics = msg.metrics;
+      if (msg.type === "beat") {
+        if (msg.lastBeat > slot.lastBeat) slot.failures = 0;
+        slot.lastBeat = Math.max(slot.lastBeat, msg.lastBeat);
+      } else slot.stopped = true;
+    };
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      log.error("flusher thread failed", { thread: index, err: (event as ErrorEvent).message });
+      this.replace(index, worker);
+    });
+    worker.addEventListener("close", () => {
+      if (!slot.stopped) this.replace(index, worker);
+    });
+    worker.postMessage({ type: "start", config: this.config, index } satisfies ToThread);
+  }
+
+  /** Retires a failed thread and starts another in its slot after a backoff. */
+  private replace(index: number, failed: Worker): void {
+    const slot = this.slots[index]!;
+    if (slot.worker !== failed || this.stopping) return;
+    slot.worker = undefined;
+    if (slot.metrics) this.retired.add(slot.metrics);
+    slot.metrics = undefined;
+    failed.terminate();
+    this.restarts++;
+    const delay = backoffMs(slot.failures++, this.config.FLUSH_RETRY_MAX_MS, 100);
+    log.warn("restarting flusher thread", { thread: index, inMs: delay, restarts: this.restarts });
+    setTimeout(() => {
+      if (!this.stopping) this.spawn(index);
+    }, delay);
+  }
+
+  private checkStale(): void {
+    this.slots.forEach((slot, index) => {
+      if (slot.worker && Date.now() - slot.lastBeat > this.staleMs) {
+        log.error("flusher thread is stuck; replacing it", { thread: index, lastBeatAgoMs: Date.now() - slot.lastBeat });
+        this.replace(index, slot.worker);
+      }
+    });
+  }
+
+  health(): ThreadHealth[] {
+    const now = Date.now();
+    return this.slots.map((s, index) => ({
+      index,
+      alive: !!s.worker && now - s.lastBeat <= this.staleMs,
+      lastBeatAgoMs: now - s.lastBeat,
+    }));
+  }
+
+  /** Every thread's counters, plus those of replaced threads, plus restarts. */
+  collect(into: Registry): void {
+    into.add(this.retired.snapshot());
+    for (const s of this.slots) if (s.metrics) into.add(s.metrics);
+    into.set("writeback_worker_restarts_total", this.restarts);
+  }
+
+  /** Lets every thread drain for up to `graceMs`, then ends them all. */
+  async drain(graceMs: number): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.watchdog);
+    for (const s of this.slots) s.worker?.postMessage({ type: "drain", graceMs } satisfies ToThread);
+    const deadline = Date.now() + graceMs + 2000;
+    while (Date.now() < deadline && this.slots.some((s) => s.worker && !s.stopped)) await Bun.sleep(20);
+    for (const s of this.slots) s.worker?.terminate();
+  }
+}

@@ -1,0 +1,42 @@
+// The HTTP application: routes plus one error handler that gives every failure the same
+// JSON shape, {"error": {"code", "message"}}, with the status its code implies.
+import { Elysia } from "elysia";
+import { AppError, badJson, internal, invalid, routeNotFound } from "../errors";
+import { errorFields, log } from "../log";
+import type { Deps } from "./deps";
+import { kvRoutes } from "./kv";
+import { opsRoutes } from "./ops";
+
+function toAppError(code: string | number, error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  switch (code) {
+    case "NOT_FOUND":
+      return routeNotFound();
+    case "PARSE": {
+      // Elysia wraps whatever a parser throws; ours throws typed errors (415, 413, 400).
+      const cause = (error as Error).cause;
+      return cause instanceof AppError ? cause : badJson(String((cause as Error)?.message ?? cause));
+    }
+    case "VALIDATION": {
+      const e = error as { all?: { path?: string; summary?: string; message?: string }[] };
+      const first = e.all?.[0];
+      return invalid(first?.path?.replace(/^\//, "") || "request", first?.summary ?? first?.message ?? "invalid");
+    }
+    default:
+      log.error("unhandled error", errorFields(error));
+      return internal();
+  }
+}
+
+export function createApp(d: Deps) {
+  return new Elysia()
+    .onError(({ code, error }) => {
+      const e = toAppError(code, error);
+      return new Response(JSON.stringify(e.toJSON()), {
+        status: e.status,
+        headers: { "content-type": "application/json", ...e.headers },
+      });
+    })
+    .use(kvRoutes(d))
+    .use(opsRoutes(d));
+}

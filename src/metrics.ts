@@ -1,0 +1,93 @@
+// Prometheus metrics. Each thread keeps a Registry; flusher threads post snapshots to the
+// main thread, which adds them up when /metrics is scraped.
+
+type Kind = "counter" | "gauge" | "histogram";
+interface Def {
+  kind: Kind;
+  help: string;
+  buckets?: number[];
+}
+
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const BATCH_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 5000];
+
+export const DEFS = {
+  writeback_writes_total: { kind: "counter", help: "POST /set requests by outcome (ok, rejected, backpressure, unavailable)" },
+  writeback_write_seconds: { kind: "histogram", help: "server time of an accepted write", buckets: LATENCY_BUCKETS },
+  writeback_flushed_entries_total: { kind: "counter", help: "stream entries persisted and acknowledged" },
+  writeback_flushed_rows_total: { kind: "counter", help: "rows sent to Postgres after coalescing" },
+  writeback_guard_skipped_rows_total: { kind: "counter", help: "rows the version guard left unchanged (older or replayed)" },
+  writeback_batches_total: { kind: "counter", help: "batches committed" },
+  writeback_batch_entries: { kind: "histogram", help: "stream entries per committed batch", buckets: BATCH_BUCKETS },
+  writeback_flush_retries_total: { kind: "counter", help: "flush attempts that failed transiently and were retried" },
+  writeback_dead_letters_total: { kind: "counter", help: "entries moved to the dead-letter stream, by reason" },
+  writeback_reclaimed_entries_total: { kind: "counter", help: "entries reclaimed from idle consumers" },
+  writeback_worker_restarts_total: { kind: "counter", help: "flusher threads restarted after a failure" },
+  writeback_backlog_entries: { kind: "gauge", help: "writes in Redis not yet persisted (stream length)" },
+  writeback_oldest_unpersisted_age_seconds: {
+    kind: "gauge",
+    help: "age of the oldest write not yet in Postgres: what losing Redis now would cost",
+  },
+  writeback_dead_letter_entries: { kind: "gauge", help: "entries waiting in the dead-letter stream" },
+} satisfies Record<string, Def>;
+
+export type MetricName = keyof typeof DEFS;
+
+export interface Snapshot {
+  values: Record<string, number>; // "name{labels}" -> value
+  hists: Record<string, { counts: number[]; sum: number; count: number }>;
+}
+
+const series = (name: string, labels?: Record<string, string>) =>
+  labels ? `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}` : name;
+
+export class Registry {
+  values: Record<string, number> = {};
+  hists: Snapshot["hists"] = {};
+
+  inc(name: MetricName, labels?: Record<string, string>, n = 1): void {
+    const s = series(name, labels);
+    this.values[s] = (this.values[s] ?? 0) + n;
+  }
+  set(name: MetricName, value: number, labels?: Record<string, string>): void {
+    this.values[series(name, labels)] = value;
+  }
+  observe(name: MetricName, value: number): void {
+    const buckets = (DEFS[name] as Def).buckets!;
+    const h = (this.hists[name] ??= { counts: new Array(buckets.length).fill(0), sum: 0, count: 0 });
+    for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]!) h.counts[i]!++;
+    h.sum += value;
+    h.count++;
+  }
+  snapshot(): Snapshot {
+    return structuredClone({ values: this.values, hists: this.hists });
+  }
+  /** Adds another thread's counters and histograms into this one. */
+  add(s: Snapshot): void {
+    for (const [k, v] of Object.entries(s.values)) this.values[k] = (this.values[k] ?? 0) + v;
+    for (const [k, h] of Object.entries(s.hists)) {
+      const mine = (this.hists[k] ??= { counts: new Array(h.counts.length).fill(0), sum: 0, count: 0 });
+      h.counts.forEach((c, i) => (mine.counts[i]! += c));
+      mine.sum += h.sum;
+      mine.count += h.count;
+    }
+  }
+}
+
+export function render(r: Registry): string {
+  const out: string[] = [];
+  for (const [name, def] of Object.entries(DEFS) as [string, Def][]) {
+    out.push(`# HELP ${name} ${def.help}`, `# TYPE ${name} ${def.kind}`);
+    if (def.kind === "histogram") {
+      const h = r.hists[name] ?? { counts: def.buckets!.map(() => 0), sum: 0, count: 0 };
+      def.buckets!.forEach((b, i) => out.push(`${name}_bucket{le="${b}"} ${h.counts[i]}`));
+      out.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum}`, `${name}_count ${h.count}`);
+      continue;
+    }
+    const mine = Object.entries(r.values).filter(([s]) => s === name || s.startsWith(name + "{"));
+    if (mine.length === 0 && !name.endsWith("_total")) continue;
+    if (mine.length === 0) out.push(`${name} 0`);
+    for (const [s, v] of mine) out.push(`${s} ${v}`);
+  }
+  return out.join("\n") + "\n";
+}
