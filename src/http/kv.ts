@@ -1,7 +1,7 @@
 // POST /set and GET /get/:key.
 import { Elysia } from "elysia";
 import { redisErrorCode } from "../cache/redis";
-import { AppError, backlogFull, dbUnavailable, invalid, notFound, redisUnavailable, shuttingDown } from "../errors";
+import { backlogFull, dbUnavailable, invalid, notFound, redisUnavailable, shuttingDown } from "../errors";
 import { getRow, withDeadline } from "../store/db";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
@@ -51,29 +51,35 @@ export function kvRoutes(d: Deps) {
       },
       { parse: ({ request }) => readJson(request, bodyLimit) },
     )
-    .get("/get/*", async ({ request, query }) => {
-      const key = keyFromUrl(request.url);
-      checkKey(key, c.MAX_KEY_BYTES);
-      const source = query.source ?? "cache";
-      if (source !== "cache" && source !== "db") throw invalid("source", "must be cache or db");
-      if (source === "cache") {
-        let hit: (string | null)[];
-        try {
-          hit = await redis.hmget(k.cache(key), "v", "ver");
-        } catch {
-          throw redisUnavailable();
-        }
-        if (hit[0] !== null && hit[1] !== null) return { key, value: hit[0], version: Number(hit[1]), source: "cache" };
-        // A miss (never written, or Redis lost its data): the database is the record.
-      }
-      let row;
-      try {
-        row = await withDeadline(getRow(d.db, key), c.DB_STATEMENT_TIMEOUT_MS);
-      } catch (err) {
-        if (err instanceof AppError) throw err;
-        throw dbUnavailable();
-      }
-      if (!row) throw notFound(key);
-      return { key, value: row.value, version: row.version, source: "db" };
+    // The key in the path, percent-encoded...
+    .get("/get/*", ({ request, query }) => read(keyFromUrl(request.url), query.source))
+    // ...or in the query, for keys a URL path cannot carry ("." and ".." are dot segments
+    // that HTTP clients collapse before sending).
+    .get("/get", ({ query }) => {
+      if (typeof query.key !== "string") throw invalid("key", "required: /get/<key> or /get?key=<key>");
+      return read(query.key, query.source);
     });
+
+  async function read(key: string, source = "cache") {
+    checkKey(key, c.MAX_KEY_BYTES);
+    if (source !== "cache" && source !== "db") throw invalid("source", "must be cache or db");
+    if (source === "cache") {
+      let hit: (string | null)[];
+      try {
+        hit = await redis.hmget(k.cache(key), "v", "ver");
+      } catch {
+        throw redisUnavailable();
+      }
+      if (hit[0] !== null && hit[1] !== null) return { key, value: hit[0], version: Number(hit[1]), source: "cache" };
+      // A miss (never written, or Redis lost its data): the database is the record.
+    }
+    let row;
+    try {
+      row = await withDeadline(getRow(d.db, key), c.DB_STATEMENT_TIMEOUT_MS);
+    } catch {
+      throw dbUnavailable();
+    }
+    if (!row) throw notFound(key);
+    return { key, value: row.value, version: row.version, source: "db" };
+  }
 }

@@ -1,0 +1,207 @@
+// The write path and the flusher against real Redis and Postgres: atomic versions under
+// concurrency, coalescing, the version guard, trimming, dead letters and recovery.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { coalesce } from "../src/flusher/coalesce";
+import { upsertBatch } from "../src/store/db";
+import { harness, waitForDb, type Harness } from "./helpers/harness";
+import { createDatabase } from "./helpers/services";
+import { waitFor } from "./helpers/service";
+
+let dbUrl: string;
+let drop: () => Promise<void>;
+beforeAll(async () => {
+  ({ url: dbUrl, drop } = await createDatabase());
+});
+afterAll(async () => drop());
+
+const dbRow = async (h: Harness, key: string) => {
+  const [row] = await h.db.unsafe<{ value: string; version: string }[]>(
+    "SELECT value, version::text FROM writeback_kv WHERE key = $1",
+    [key],
+  );
+  return row && { value: row.value, version: Number(row.version) };
+};
+const versionOf = async (r: Response) => ((await r.json()) as { version: number }).version;
+
+describe("write path", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness(dbUrl);
+    h.startFlusher(0);
+    h.startFlusher(1);
+  });
+  afterAll(async () => h.close());
+
+  test("200 concurrent writers to one key: cache == database == highest acknowledged version", async () => {
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => h.post("hot", `w${i}`)));
+    const acked = await Promise.all(
+      results.map(async (r) => {
+        expect(r.status).toBe(200);
+        return versionOf(r);
+      }),
+    );
+    expect(new Set(acked).size).toBe(200); // no two writes share a version
+    const highest = Math.max(...acked);
+    const winner = `w${acked.indexOf(highest)}`;
+    const cached = (await (await h.request("/get/hot")).json()) as { value: string; version: number };
+    expect(cached).toMatchObject({ value: winner, version: highest });
+    await waitForDb(h.db, "hot", highest);
+    expect(await dbRow(h, "hot")).toEqual({ value: winner, version: highest });
+  });
+
+  test("acknowledged entries are removed from the stream: it drains to zero", async () => {
+    for (let i = 0; i < 300; i++) await h.post(`trim:${i % 50}`, `v${i}`);
+    await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+    const pending = (await h.redis.xpending(h.keys.stream, h.keys.group)) as [number];
+    expect(pending[0]).toBe(0);
+  });
+
+  test("the version guard: an older batch never overwrites a newer row", async () => {
+    await upsertBatch(h.db, ["guard"], ["new"], [200]);
+    const changed = await upsertBatch(h.db, ["guard"], ["old"], [100]);
+    expect(changed).toBe(0);
+    expect(await upsertBatch(h.db, ["guard"], ["same"], [200])).toBe(0); // a replay is a no-op
+    expect(await dbRow(h, "guard")).toEqual({ value: "new", version: 200 });
+  });
+
+  test("out-of-order stream entries: the database ends on the highest version", async () => {
+    // Entries appended straight to the stream, newest first, as a reclaim after a crash could deliver them.
+    await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "newer", "ver", "3000");
+    await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "older", "ver", "2000");
+    await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+    expect(await dbRow(h, "ooo")).toEqual({ value: "newer", version: 3000 });
+  });
+
+  test("versions stay monotonic after Redis loses the key: the next write still wins in Postgres", async () => {
+    const before = await versionOf(await h.post("lost", "before"));
+    await waitForDb(h.db, "lost", before);
+    await h.redis.del(h.keys.cache("lost")); // what a FLUSHALL or an empty failover does to the key
+    const after = await versionOf(await h.post("lost", "after"));
+    expect(after).toBeGreaterThan(before);
+    await waitForDb(h.db, "lost", after);
+    expect(await dbRow(h, "lost")).toEqual({ value: "after", version: after });
+  });
+});
+
+describe("coalescing", () => {
+  test("one row per key, the highest version, keys sorted", () => {
+    const c = coalesce([
+      ["1-0", ["k", "b", "v", "b1", "ver", "10"]],
+      ["2-0", ["k", "a", "v", "a1", "ver", "11"]],
+      ["3-0", ["k", "b", "v", "b3", "ver", "30"]],
+      ["4-0", ["k", "b", "v", "b2", "ver", "20"]],
+      ["5-0", ["k", "c"]],
+      ["6-0", null],
+    ]);
+    expect(c.rows.map((r) => [r.key, r.value, r.version])).toEqual([
+      ["a", "a1", 11],
+      ["b", "b3", 30],
+    ]);
+    expect(c.ids).toEqual(["1-0", "2-0", "3-0", "4-0"]);
+    expect(c.poison.map((p) => p.id)).toEqual(["5-0", "6-0"]);
+  });
+
+  test("1,000 writes to 10 keys reach Postgres as far fewer rows", async () => {
+    const h = await harness(dbUrl);
+    try {
+      const last = new Map<string, number>();
+      await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const v = await versionOf(await h.post(`co:${i % 10}`, `v${i}`));
+          last.set(`co:${i % 10}`, Math.max(last.get(`co:${i % 10}`) ?? 0, v));
+        }),
+      );
+      h.startFlusher(); // starts after the writes: they wait in the stream as one backlog
+      await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      const rows = h.metrics.values["writeback_flushed_rows_total"]!;
+      const entries = h.metrics.values["writeback_flushed_entries_total"]!;
+      expect(entries).toBe(1000);
+      expect(rows).toBeLessThanOrEqual(50); // at most 10 keys x a few batches
+      for (const [key, v] of last) expect((await dbRow(h, key))?.version).toBe(v);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("dead letters and recovery", () => {
+  test("a poison entry is dead-lettered and never blocks the good entries around it", async () => {
+    const h = await harness(dbUrl);
+    try {
+      await h.post("good:1", "a");
+      await h.redis.xadd(h.keys.stream, "*", "k", "poison:nul", "v", "bad\u0000", "ver", "5"); // Postgres rejects
+      await h.redis.xadd(h.keys.stream, "*", "k", "poison:fields"); // malformed
+      const v2 = await versionOf(await h.post("good:2", "b"));
+      h.startFlusher();
+      await waitForDb(h.db, "good:2", v2);
+      expect((await dbRow(h, "good:1"))?.value).toBe("a");
+      await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+
+      const list = (await (await h.request("/dead-letters")).json()) as {
+        deadLetters: { id: string; key: string; reason: string; error: string }[];
+      };
+      expect(list.deadLetters.map((d) => d.key).sort()).toEqual(["poison:fields", "poison:nul"]);
+      const nul = list.deadLetters.find((d) => d.key === "poison:nul")!;
+      expect(nul.reason).toBe("rejected by Postgres");
+      expect(nul.error).toContain("22021"); // SQLSTATE character_not_in_repertoire
+      expect(await dbRow(h, "poison:nul")).toBeUndefined();
+      const metrics = await (await h.request("/metrics")).text();
+      expect(metrics).toContain("writeback_dead_letter_entries 2");
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("a re-driven dead letter goes through the version guard", async () => {
+    const h = await harness(dbUrl);
+    try {
+      h.startFlusher();
+      // A dead letter holding an old version of a key that has since been written again.
+      const fresh = await versionOf(await h.post("redrive", "fresh"));
+      await waitForDb(h.db, "redrive", fresh);
+      await h.redis.xadd(h.keys.dead, "*", "k", "redrive", "v", "stale", "ver", String(fresh - 1), "reason", "test");
+      await h.redis.xadd(h.keys.dead, "*", "k", "redrive:new", "v", "revived", "ver", "7", "reason", "test");
+      const r = await h.request("/dead-letters/redrive", { method: "POST" });
+      expect(await r.json()).toEqual({ redriven: 2 });
+      await waitForDb(h.db, "redrive:new", 7);
+      expect(await dbRow(h, "redrive")).toEqual({ value: "fresh", version: fresh });
+      expect(await h.redis.xlen(h.keys.dead)).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("entries left pending by a dead consumer are reclaimed and persisted", async () => {
+    const h = await harness(dbUrl, { FLUSH_CLAIM_IDLE_MS: "200", FLUSH_CLAIM_INTERVAL_MS: "100" });
+    try {
+      const v = await versionOf(await h.post("orphan", "x"));
+      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
+      // A consumer that read the entry and died before persisting it.
+      await h.redis.xreadgroup("GROUP", h.keys.group, "dead-consumer", "COUNT", 10, "STREAMS", h.keys.stream, ">");
+      h.startFlusher();
+      await waitForDb(h.db, "orphan", v);
+      expect(h.metrics.values["writeback_reclaimed_entries_total"]).toBe(1);
+      await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("an entry delivered more than FLUSH_MAX_DELIVERIES times is dead-lettered", async () => {
+    const h = await harness(dbUrl, { FLUSH_MAX_DELIVERIES: "2" });
+    try {
+      await h.post("crashy", "x");
+      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
+      // Three lives of consumer writeback-0 that each read the entry and crashed.
+      await h.redis.xreadgroup("GROUP", h.keys.group, "writeback-0", "STREAMS", h.keys.stream, ">");
+      await h.redis.xreadgroup("GROUP", h.keys.group, "writeback-0", "STREAMS", h.keys.stream, "0");
+      h.startFlusher(0); // its pending re-read is the third delivery
+      await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
+      const [[, fields]] = (await h.redis.xrange(h.keys.dead, "-", "+")) as [string, string[]][];
+      expect(fields).toContain("too many deliveries");
+      expect(await dbRow(h, "crashy")).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+});

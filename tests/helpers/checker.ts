@@ -1,0 +1,63 @@
+// Records every acknowledged write and checks the database against it: for every key, the
+// database must end on the highest acknowledged version (and its value).
+import postgres from "postgres";
+import { set } from "./service";
+
+export class Checker {
+  readonly acked = new Map<string, { version: number; value: string }>();
+  failures = 0;
+
+  async write(base: string, key: string, value: string): Promise<number> {
+    let r: Response;
+    try {
+      r = await set(base, key, value);
+    } catch {
+      this.failures++; // connection refused/reset: not acknowledged
+      return 0;
+    }
+    if (r.status !== 200) {
+      this.failures++;
+      await r.body?.cancel();
+      return r.status;
+    }
+    const { version } = (await r.json()) as { version: number };
+    const prev = this.acked.get(key);
+    if (!prev || version > prev.version) this.acked.set(key, { version, value });
+    return 200;
+  }
+
+  /** Writes to `keys` distinct keys in a loop until `stop()` returns true. */
+  async load(base: string, keys: number, stop: () => boolean, concurrency = 8): Promise<void> {
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (!stop()) {
+          const n = i++;
+          await this.write(base, `load:${n % keys}`, `v${n}`);
+        }
+      }),
+    );
+  }
+
+  /** Keys whose database row is missing or older than the highest acknowledged version. */
+  async missing(dbUrl: string): Promise<string[]> {
+    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql.unsafe<{ key: string; value: string; version: string }[]>(
+        "SELECT key, value, version::text FROM writeback_kv",
+      );
+      const db = new Map(rows.map((r) => [r.key, { value: r.value, version: Number(r.version) }]));
+      const bad: string[] = [];
+      for (const [key, want] of this.acked) {
+        const got = db.get(key);
+        if (!got || got.version < want.version || (got.version === want.version && got.value !== want.value)) bad.push(key);
+      }
+      return bad;
+    } catch (err) {
+      if ((err as { code?: string }).code === "42P01") return [...this.acked.keys()]; // no table yet
+      throw err;
+    } finally {
+      await sql.end();
+    }
+  }
+}

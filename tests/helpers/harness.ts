@@ -1,0 +1,87 @@
+// The service in-process: the real Elysia app over real Redis and Postgres, plus (optionally)
+// a Flusher running in this thread, so tests can drive requests with app.handle().
+import { connect, waitReady, type WritebackRedis } from "../../src/cache/redis";
+import { loadConfig, type Config } from "../../src/config";
+import { Flusher } from "../../src/flusher/flusher";
+import { createApp } from "../../src/http/app";
+import { keys, type Keys } from "../../src/keys";
+import { Registry } from "../../src/metrics";
+import { connectDb, migrate, type Db } from "../../src/store/db";
+import { SHARED_REDIS_URL, dropPrefix, testPrefix } from "./services";
+
+export interface Harness {
+  config: Config;
+  redis: WritebackRedis;
+  db: Db;
+  keys: Keys;
+  metrics: Registry;
+  state: { shuttingDown: boolean };
+  app: ReturnType<typeof createApp>;
+  request(path: string, init?: RequestInit): Promise<Response>;
+  post(key: string, value: string): Promise<Response>;
+  startFlusher(index?: number): Flusher;
+  close(): Promise<void>;
+}
+
+export async function harness(dbUrl: string, env: Record<string, string> = {}): Promise<Harness> {
+  const config = loadConfig({
+    REDIS_URL: SHARED_REDIS_URL,
+    DATABASE_URL: dbUrl,
+    KEY_PREFIX: testPrefix(),
+    FLUSH_BLOCK_MS: "50",
+    LOG_LEVEL: "error",
+    ...env,
+  });
+  const redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
+  await waitReady(redis, 5000);
+  const db = connectDb({ url: dbUrl, max: 2, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
+  await migrate(db);
+  const k = keys(config.KEY_PREFIX);
+  const metrics = new Registry();
+  const state = { shuttingDown: false };
+  const app = createApp({ config, redis, db, keys: k, metrics, state });
+  const flushers: { f: Flusher; done: Promise<void> }[] = [];
+  const request = (path: string, init?: RequestInit) => app.handle(new Request(`http://localhost${path}`, init));
+  return {
+    config,
+    redis,
+    db,
+    keys: k,
+    metrics,
+    state,
+    app,
+    request,
+    post: (key, value) =>
+      request("/set", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ key, value }),
+      }),
+    startFlusher(index = 0) {
+      const f = new Flusher(config, k, index, metrics);
+      flushers.push({ f, done: f.run() });
+      return f;
+    },
+    async close() {
+      for (const { f, done } of flushers) {
+        f.drain(2000);
+        await done;
+        await f.close();
+      }
+      redis.disconnect();
+      await db.end();
+      await dropPrefix(config.KEY_PREFIX);
+    },
+  };
+}
+
+/** Waits until the database holds `version` (or newer) for `key`. */
+export async function waitForDb(db: Db, key: string, version: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const [row] = await db.unsafe<{ version: string }[]>("SELECT version::text FROM writeback_kv WHERE key = $1", [key]);
+    if (row && Number(row.version) >= version) return;
+    if (Date.now() > deadline) throw new Error(`key ${key} did not reach version ${version} in the database`);
+    await Bun.sleep(20);
+  }
+}

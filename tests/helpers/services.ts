@@ -1,0 +1,108 @@
+// Isolation for tests: a random key prefix per test file on the shared Redis, a database of
+// its own per test file on the shared Postgres, and private redis-server processes for tests
+// that inject faults. Nothing here flushes, kills or reconfigures the shared services.
+import postgres from "postgres";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Redis from "ioredis";
+
+export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export const randomId = () => Math.random().toString(36).slice(2, 10);
+export const testPrefix = () => `wbtest:${randomId()}:`;
+
+/** Creates a database for one test file; returns its URL and a function that drops it. */
+export async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `wbtest_${randomId()}`;
+  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** Deletes every key of a test prefix on the shared Redis (never FLUSHALL there). */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const r = new Redis(SHARED_REDIS_URL);
+  let cursor = "0";
+  do {
+    const [next, found] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    if (found.length) await r.del(...found);
+    cursor = next;
+  } while (cursor !== "0");
+  r.disconnect();
+}
+
+export async function freePort(): Promise<number> {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+/** A private redis-server (AOF on, fsync always unless told otherwise) that a test may kill. */
+export class PrivateRedis {
+  proc?: ReturnType<typeof Bun.spawn>;
+  readonly dir = mkdtempSync(join(tmpdir(), "wbredis-"));
+  constructor(
+    readonly port: number,
+    private extra: string[] = [],
+  ) {}
+
+  get url() {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(extra: string[] = []): Promise<PrivateRedis> {
+    const r = new PrivateRedis(await freePort(), extra);
+    await r.start();
+    return r;
+  }
+
+  async start(): Promise<void> {
+    this.proc = Bun.spawn(
+      ["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "",
+        "--appendonly", "yes", "--appendfsync", "always", ...this.extra],
+      { stdout: "ignore", stderr: "inherit" },
+    );
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on("error", () => {});
+      try {
+        await probe.connect();
+        // A restarted server answers LOADING while it replays the AOF.
+        if ((await probe.ping()) === "PONG") {
+          probe.disconnect();
+          return;
+        }
+      } catch {
+        // not up yet
+      }
+      probe.disconnect();
+      if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not start`);
+      await Bun.sleep(50);
+    }
+  }
+
+  /** kill -9: whatever AOF holds survives, nothing else. */
+  async kill(): Promise<void> {
+    this.proc?.kill(9);
+    await this.proc?.exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,155 @@
+// The service as a process: crashes, restarts, graceful shutdown and Redis faults. Each test
+// has its own redis-server (AOF, fsync always) and its own database; faults are injected by
+// signal, crash point or command, never by sleeping and hoping.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import Redis from "ioredis";
+import { Checker } from "./helpers/checker";
+import { startService, set, waitFor, type Running } from "./helpers/service";
+import { createDatabase, freePort, PrivateRedis } from "./helpers/services";
+
+let dbUrl: string;
+let drop: () => Promise<void>;
+let redis: PrivateRedis;
+let running: Running[] = [];
+
+beforeAll(async () => {
+  ({ url: dbUrl, drop } = await createDatabase());
+});
+afterAll(async () => drop());
+afterEach(async () => {
+  for (const r of running) r.proc.kill(9);
+  running = [];
+  await redis?.stop();
+});
+
+async function start(env: Record<string, string> = {}) {
+  const r = await startService({
+    REDIS_URL: redis.url,
+    DATABASE_URL: dbUrl,
+    KEY_PREFIX: `p${Math.random().toString(36).slice(2, 8)}:`,
+    FLUSH_BLOCK_MS: "100",
+    FLUSH_CLAIM_IDLE_MS: "1000",
+    FLUSH_CLAIM_INTERVAL_MS: "200",
+    ...env,
+  });
+  running.push(r);
+  return r;
+}
+const backlog = async (prefix: string) => {
+  const c = new Redis(redis.url);
+  try {
+    return await c.xlen(`${prefix}stream`);
+  } finally {
+    c.disconnect();
+  }
+};
+
+describe("crashes lose no acknowledged write", () => {
+  test("SIGKILL under load, then restart: every acknowledged write reaches Postgres", async () => {
+    redis = await PrivateRedis.start();
+    const env = { KEY_PREFIX: "crash:", CONSUMER_NAME: "node-a" };
+    const first = await start(env);
+    const check = new Checker();
+    let stop = false;
+    const load = check.load(first.base, 200, () => stop);
+    await waitFor("some writes", async () => check.acked.size >= 100);
+    first.proc.kill(9); // mid-load: some batches in flight, some writes unflushed
+    stop = true;
+    await load;
+    expect(check.acked.size).toBeGreaterThan(0);
+
+    await start(env); // same consumer name: re-reads its own pending entries first
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    await waitFor("backlog drained", async () => (await backlog("crash:")) === 0);
+  });
+
+  test.each(["before-write", "after-commit", "after-ack"])(
+    "a crash at %s of a batch loses nothing once restarted",
+    async (point) => {
+      redis = await PrivateRedis.start();
+      const env = { KEY_PREFIX: `cp-${point}:`, CONSUMER_NAME: "node-b" };
+      const crashing = await start({ ...env, CRASH_POINT: point });
+      const check = new Checker();
+      for (let i = 0; i < 50; i++) await check.write(crashing.base, `cp:${i % 10}`, `v${i}`);
+      await crashing.proc.exited; // the flusher killed the whole process at the crash point
+      expect(crashing.proc.signalCode).toBe("SIGKILL");
+      expect(check.acked.size).toBeGreaterThan(0);
+
+      await start(env);
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+      await waitFor("backlog drained", async () => (await backlog(`cp-${point}:`)) === 0);
+    },
+  );
+});
+
+describe("graceful shutdown", () => {
+  test("SIGTERM under load: exits 0 and the drained writes are all in Postgres", async () => {
+    redis = await PrivateRedis.start();
+    const svc = await start({ KEY_PREFIX: "term:" });
+    const check = new Checker();
+    for (let i = 0; i < 300; i++) await check.write(svc.base, `term:${i % 40}`, `v${i}`);
+    svc.proc.kill("SIGTERM");
+    expect(await svc.proc.exited).toBe(0);
+    expect(await check.missing(dbUrl)).toEqual([]);
+    expect(await backlog("term:")).toBe(0);
+  });
+
+  test("SIGTERM while Postgres is unreachable: exits 0 within the grace period, writes stay queued", async () => {
+    redis = await PrivateRedis.start();
+    const closedPort = await freePort(); // nothing listens there: Postgres is "down"
+    const svc = await start({
+      KEY_PREFIX: "down:",
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/postgres`,
+      SHUTDOWN_GRACE_MS: "1000",
+    });
+    for (let i = 0; i < 20; i++) expect((await set(svc.base, `down:${i}`, "v")).status).toBe(200);
+    const started = Date.now();
+    svc.proc.kill("SIGTERM");
+    expect(await svc.proc.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await backlog("down:")).toBe(20); // still there for the next start
+
+    const again = await start({ KEY_PREFIX: "down:" }); // the database is back
+    await waitFor("backlog drained after restart", async () => (await backlog("down:")) === 0);
+    again.proc.kill("SIGTERM");
+    await again.proc.exited;
+  });
+});
+
+describe("Redis faults", () => {
+  test("redis-server kill -9 and restart (AOF): writes fail fast with 503, then recover; nothing acknowledged is lost", async () => {
+    redis = await PrivateRedis.start();
+    const svc = await start({ KEY_PREFIX: "rk:", REDIS_COMMAND_TIMEOUT_MS: "500" });
+    const check = new Checker();
+    for (let i = 0; i < 100; i++) await check.write(svc.base, `rk:${i % 20}`, `a${i}`);
+    await redis.kill();
+
+    const t0 = performance.now();
+    const r = await set(svc.base, "rk:during", "x");
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("REDIS_UNAVAILABLE");
+    expect(performance.now() - t0).toBeLessThan(1500);
+
+    await redis.start(); // same port, same AOF
+    await waitFor("writes accepted again", async () => (await set(svc.base, "rk:probe", "x")).status === 200);
+    for (let i = 0; i < 100; i++) await check.write(svc.base, `rk:${i % 20}`, `b${i}`);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+  });
+
+  test("FLUSHALL under load: the flusher recreates its group and later writes still win in Postgres", async () => {
+    redis = await PrivateRedis.start();
+    const svc = await start({ KEY_PREFIX: "fa:" });
+    const before = new Checker();
+    for (let i = 0; i < 50; i++) await before.write(svc.base, `fa:${i % 10}`, `old${i}`);
+    await waitFor("persisted", async () => (await before.missing(dbUrl)).length === 0);
+
+    const c = new Redis(redis.url);
+    await c.flushall(); // Redis loses everything: cache, stream, consumer group, versions
+    c.disconnect();
+
+    const after = new Checker();
+    for (let i = 0; i < 50; i++) await after.write(svc.base, `fa:${i % 10}`, `new${i}`);
+    for (const [key, v] of after.acked) expect(v.version).toBeGreaterThan(before.acked.get(key)!.version);
+    await waitFor("later writes persisted", async () => (await after.missing(dbUrl)).length === 0);
+  });
+});
