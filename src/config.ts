@@ -44,7 +44,7 @@ export const ConfigSchema = T.Object({
   }),
   CRASH_POINT: T.String({
     default: "",
-    description: "tests only: exit hard at a flusher step (before-commit, after-commit, after-ack)",
+    description: "tests only: kill the process at a flusher step (before-write, after-commit, after-ack), or thread-throw",
   }),
 });
 export type Config = Static<typeof ConfigSchema>;

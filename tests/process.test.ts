@@ -153,3 +153,39 @@ describe("Redis faults", () => {
     await waitFor("later writes persisted", async () => (await after.missing(dbUrl)).length === 0);
   });
 });
+
+describe("flusher threads", () => {
+  test("a thread that throws is restarted, counted, and the writes still reach Postgres", async () => {
+    redis = await PrivateRedis.start();
+    const svc = await start({ KEY_PREFIX: "tt:", CRASH_POINT: "thread-throw", FLUSH_WORKERS: "2" });
+    const check = new Checker();
+    for (let i = 0; i < 20; i++) {
+      await check.write(svc.base, `tt:${i}`, `v${i}`);
+      await Bun.sleep(20);
+    }
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    const metrics = await (await fetch(`${svc.base}/metrics`)).text();
+    const restarts = Number(/^writeback_worker_restarts_total (\d+)/m.exec(metrics)?.[1]);
+    expect(restarts).toBeGreaterThanOrEqual(1);
+    await waitFor("healthy again", async () => (await fetch(`${svc.base}/health`)).status === 200);
+  });
+});
+
+describe("backpressure", () => {
+  test("past MAX_BACKLOG, writes answer 503 BACKPRESSURE with Retry-After, and resume once drained", async () => {
+    redis = await PrivateRedis.start();
+    const closedPort = await freePort();
+    const env = { KEY_PREFIX: "bp:", MAX_BACKLOG: "10" };
+    const svc = await start({ ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/postgres`, SHUTDOWN_GRACE_MS: "200" });
+    for (let i = 0; i < 10; i++) expect((await set(svc.base, `bp:${i}`, "v")).status).toBe(200);
+    const refused = await set(svc.base, "bp:over", "v");
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBeTruthy();
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("BACKPRESSURE");
+    svc.proc.kill("SIGTERM");
+    await svc.proc.exited;
+
+    const healthy = await start(env); // the database is reachable again: the backlog drains
+    await waitFor("writes accepted again", async () => (await set(healthy.base, "bp:after", "v")).status === 200);
+  });
+});

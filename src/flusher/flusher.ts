@@ -194,8 +194,19 @@ export class Flusher {
   }
 }
 
-/** Test hook: die at once, as a crash would, at the named step (CRASH_POINT). */
+let threwOnce = false;
+
+/**
+ * Test hook (CRASH_POINT): at the named step, kill the whole process as a crash would; or,
+ * for "thread-throw", let an error escape the thread once per thread life, after the ack.
+ */
 function crashPoint(config: Config, point: string): void {
+  if (config.CRASH_POINT === "thread-throw" && point === "after-ack" && !threwOnce) {
+    threwOnce = true;
+    setTimeout(() => {
+      throw new Error("injected flusher thread failure (CRASH_POINT=thread-throw)");
+    });
+  }
   if (config.CRASH_POINT === point) {
     log.error("crash point reached; killing the process", { point });
     process.kill(process.pid, "SIGKILL");
