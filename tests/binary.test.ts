@@ -1,12 +1,15 @@
 // The compiled single executable, end to end over a real socket, run from a directory that
 // has neither the sources nor node_modules: every .sql/.lua file and the flusher thread are
 // embedded in it.
+import { setDefaultTimeout } from "bun:test";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startService, set, waitFor, type Running } from "./helpers/service";
 import { createDatabase, dropPrefix, SHARED_REDIS_URL, testPrefix } from "./helpers/services";
+
+setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
 const root = join(import.meta.dir, "..");
 const workdir = mkdtempSync(join(tmpdir(), "wbbin-"));

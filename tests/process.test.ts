@@ -1,11 +1,14 @@
 // The service as a process: crashes, restarts, graceful shutdown and Redis faults. Each test
 // has its own redis-server (AOF, fsync always) and its own database; faults are injected by
 // signal, crash point or command, never by sleeping and hoping.
+import { setDefaultTimeout } from "bun:test";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
 import { startService, set, waitFor, type Running } from "./helpers/service";
 import { createDatabase, freePort, PrivateRedis } from "./helpers/services";
+
+setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
 let dbUrl: string;
 let drop: () => Promise<void>;

@@ -1,0 +1,170 @@
+// Postgres-side and Redis-side faults under load. A checker records every acknowledged write;
+// after the fault is gone and the backlog drains, Postgres must hold, for every key, the
+// highest acknowledged version.
+import { setDefaultTimeout } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
+import Redis from "ioredis";
+import { Checker } from "./helpers/checker";
+import { TcpProxy } from "./helpers/proxy";
+import { set, startService, waitFor, type Running } from "./helpers/service";
+import { createDatabase, PrivateRedis } from "./helpers/services";
+
+setDefaultTimeout(60_000); // these tests start processes and wait out faults
+
+let dbUrl: string;
+let drop: () => Promise<void>;
+let redis: PrivateRedis | undefined;
+let running: Running[] = [];
+
+beforeAll(async () => {
+  ({ url: dbUrl, drop } = await createDatabase());
+});
+afterAll(async () => drop());
+afterEach(async () => {
+  for (const r of running) r.proc.kill(9);
+  running = [];
+  await redis?.stop();
+  redis = undefined;
+});
+
+async function start(env: Record<string, string>) {
+  redis ??= await PrivateRedis.start();
+  const r = await startService({
+    REDIS_URL: redis.url,
+    DATABASE_URL: dbUrl,
+    FLUSH_BLOCK_MS: "100",
+    FLUSH_RETRY_MAX_MS: "500",
+    ...env,
+  });
+  running.push(r);
+  return r;
+}
+
+/** Times every write of a load; returns the slowest. */
+async function timedLoad(base: string, check: Checker, prefix: string, stop: () => boolean) {
+  let slowest = 0;
+  let i = 0;
+  let non200 = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (!stop()) {
+        const n = i++;
+        const t0 = performance.now();
+        const status = await check.write(base, `${prefix}${n % 100}`, `v${n}`);
+        slowest = Math.max(slowest, performance.now() - t0);
+        if (status !== 200) non200++;
+      }
+    }),
+  );
+  return { slowest, non200, writes: i };
+}
+
+describe("Postgres faults", () => {
+  test("Postgres cut for 10 s under load: writes keep answering fast, the backlog drains after", async () => {
+    const proxy = new TcpProxy("127.0.0.1", 5432).start();
+    try {
+      const url = new URL(dbUrl);
+      url.port = String(proxy.port);
+      const svc = await start({ KEY_PREFIX: "cut:", DATABASE_URL: url.toString(), DB_STATEMENT_TIMEOUT_MS: "1000" });
+      const check = new Checker();
+      let stop = false;
+      const load = timedLoad(svc.base, check, "cut:", () => stop);
+      await Bun.sleep(300);
+      proxy.cut();
+      await Bun.sleep(10_000);
+      stop = true;
+      const { slowest, non200, writes } = await load;
+      proxy.restore();
+      expect(non200).toBe(0);
+      expect(writes).toBeGreaterThan(1000);
+      expect(slowest).toBeLessThan(250); // the write path never waits on Postgres
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0, 30_000);
+    } finally {
+      proxy.stop();
+    }
+  }, 60_000);
+
+  test("the flusher's backend terminated mid-load: nothing acknowledged is lost", async () => {
+    const svc = await start({ KEY_PREFIX: "term:" });
+    const check = new Checker();
+    let stop = false;
+    const load = check.load(svc.base, 100, () => stop);
+    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      for (let round = 0; round < 5; round++) {
+        await Bun.sleep(200);
+        await admin.unsafe(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'writeback' AND datname = current_database()",
+        );
+      }
+    } finally {
+      stop = true;
+      await load;
+      await admin.end();
+    }
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+  });
+
+  test("a table lock held longer than lock_timeout: writes keep succeeding, rows land after release", async () => {
+    const svc = await start({ KEY_PREFIX: "lock:", DB_LOCK_TIMEOUT_MS: "200" });
+    const check = new Checker();
+    await check.write(svc.base, "lock:first", "x"); // the flusher has created the schema
+    await waitFor("schema", async () => (await check.missing(dbUrl)).length === 0);
+    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = admin.begin(async (tx) => {
+      await tx.unsafe("LOCK TABLE writeback_kv IN ACCESS EXCLUSIVE MODE");
+      await new Promise<void>((r) => (release = r));
+    });
+    await waitFor("lock taken", async () => release !== undefined);
+    for (let i = 0; i < 100; i++) expect(await check.write(svc.base, `lock:${i % 10}`, `v${i}`)).toBe(200);
+    // The flusher runs into lock_timeout and backs off. (Reading the table would block on the
+    // lock too, so the proof is the retry counter, not a query.)
+    const retries = async () =>
+      Number(/writeback_flush_retries_total\{step="flush"\} (\d+)/.exec(await (await fetch(`${svc.base}/metrics`)).text())?.[1] ?? 0);
+    await waitFor("the flusher hit the lock timeout", async () => (await retries()) >= 2);
+    expect((await set(svc.base, "lock:during", "x")).status).toBe(200); // writes never wait on the lock
+    release();
+    await held;
+    await admin.end();
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+  });
+});
+
+describe("Redis faults", () => {
+  test("the flusher's blocking connection killed (CLIENT KILL): it reconnects and keeps flushing", async () => {
+    const svc = await start({ KEY_PREFIX: "ck:" });
+    const check = new Checker();
+    await check.write(svc.base, "ck:0", "before");
+    await waitFor("persisted", async () => (await check.missing(dbUrl)).length === 0);
+    const admin = new Redis(redis!.url);
+    const clients = (await admin.client("LIST")) as string;
+    const blocking = clients.split("\n").filter((l) => /cmd=xreadgroup/.test(l));
+    expect(blocking.length).toBeGreaterThan(0);
+    for (const line of blocking) await admin.client("KILL", "ID", /id=(\d+)/.exec(line)![1]!);
+    admin.disconnect();
+    for (let i = 0; i < 20; i++) await check.write(svc.base, `ck:${i}`, `after${i}`);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+  });
+
+  test("Redis out of memory: a write is refused whole with 503, never half-applied", async () => {
+    redis = await PrivateRedis.start(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
+    const svc = await start({ KEY_PREFIX: "oom:", DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" });
+    const big = "x".repeat(64 * 1024);
+    let refused: Response | undefined;
+    for (let i = 0; i < 200 && !refused; i++) {
+      const r = await set(svc.base, `oom:${i}`, big);
+      if (r.status !== 200) refused = r;
+      else await r.body?.cancel();
+    }
+    expect(refused?.status).toBe(503);
+    expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe("REDIS_UNAVAILABLE");
+    // Every cache entry has its stream entry and the other way round: nothing half-applied.
+    const c = new Redis(redis.url);
+    const cached = (await c.keys("oom:c:*")).length;
+    const streamed = await c.xlen("oom:stream");
+    c.disconnect();
+    expect(cached).toBe(streamed);
+  });
+});
