@@ -83,6 +83,25 @@ describe("write path", () => {
   });
 });
 
+describe("backpressure", () => {
+  test("when the oldest unpersisted write is older than MAX_LAG_MS, writes answer 503 until it is flushed", async () => {
+    const h = await harness(dbUrl, { MAX_LAG_MS: "50" });
+    try {
+      expect((await h.post("lag:1", "a")).status).toBe(200); // no flusher yet: it stays unpersisted
+      await Bun.sleep(120);
+      const refused = await h.post("lag:2", "b");
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("BACKPRESSURE");
+      expect(await h.redis.exists(h.keys.cache("lag:2"))).toBe(0); // refused whole
+      h.startFlusher();
+      await waitFor("writes accepted again", async () => (await h.post("lag:3", "c")).status === 200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("coalescing", () => {
   test("one row per key, the highest version, keys sorted", () => {
     const c = coalesce([
