@@ -2,42 +2,29 @@
 // after the fault is gone and the backlog drains, Postgres must hold, for every key, the
 // highest acknowledged version.
 import { setDefaultTimeout } from "bun:test";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { processSuite } from "./helpers/suite";
 import postgres from "postgres";
 import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
 import { TcpProxy } from "./helpers/proxy";
 import { set, startService, waitFor, type Running } from "./helpers/service";
-import { createDatabase, PrivateRedis } from "./helpers/services";
+import { PrivateRedis } from "./helpers/services";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
-let dbUrl: string;
-let drop: () => Promise<void>;
-let redis: PrivateRedis | undefined;
-let running: Running[] = [];
-
-beforeAll(async () => {
-  ({ url: dbUrl, drop } = await createDatabase());
-});
-afterAll(async () => drop());
-afterEach(async () => {
-  for (const r of running) r.proc.kill(9);
-  running = [];
-  await redis?.stop();
-  redis = undefined;
-});
+const s = processSuite();
 
 async function start(env: Record<string, string>) {
-  redis ??= await PrivateRedis.start();
+  s.redis ??= await PrivateRedis.start();
   const r = await startService({
-    REDIS_URL: redis.url,
-    DATABASE_URL: dbUrl,
+    REDIS_URL: s.redis!.url,
+    DATABASE_URL: s.dbUrl,
     FLUSH_BLOCK_MS: "100",
     FLUSH_RETRY_MAX_MS: "500",
     ...env,
   });
-  running.push(r);
+  s.running.push(r);
   return r;
 }
 
@@ -64,7 +51,7 @@ describe("Postgres faults", () => {
   test("Postgres cut for 10 s under load: writes keep answering fast, the backlog drains after", async () => {
     const proxy = new TcpProxy("127.0.0.1", 5432).start();
     try {
-      const url = new URL(dbUrl);
+      const url = new URL(s.dbUrl);
       url.port = String(proxy.port);
       const svc = await start({ KEY_PREFIX: "cut:", DATABASE_URL: url.toString(), DB_STATEMENT_TIMEOUT_MS: "1000" });
       const check = new Checker();
@@ -79,7 +66,7 @@ describe("Postgres faults", () => {
       expect(non200).toBe(0);
       expect(writes).toBeGreaterThan(1000);
       expect(slowest).toBeLessThan(250); // the write path never waits on Postgres
-      await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0, 30_000);
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0, 30_000);
     } finally {
       proxy.stop();
     }
@@ -90,7 +77,7 @@ describe("Postgres faults", () => {
     const check = new Checker();
     let stop = false;
     const load = check.load(svc.base, 100, () => stop);
-    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    const admin = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
     try {
       for (let round = 0; round < 5; round++) {
         await Bun.sleep(200);
@@ -103,15 +90,15 @@ describe("Postgres faults", () => {
       await load;
       await admin.end();
     }
-    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
   });
 
   test("a table lock held longer than lock_timeout: writes keep succeeding, rows land after release", async () => {
     const svc = await start({ KEY_PREFIX: "lock:", DB_LOCK_TIMEOUT_MS: "200" });
     const check = new Checker();
     await check.write(svc.base, "lock:first", "x"); // the flusher has created the schema
-    await waitFor("schema", async () => (await check.missing(dbUrl)).length === 0);
-    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    await waitFor("schema", async () => (await check.missing(s.dbUrl)).length === 0);
+    const admin = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
     let release!: () => void;
     const held = admin.begin(async (tx) => {
       await tx.unsafe("LOCK TABLE writeback_kv IN ACCESS EXCLUSIVE MODE");
@@ -128,7 +115,7 @@ describe("Postgres faults", () => {
     release();
     await held;
     await admin.end();
-    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
   });
 });
 
@@ -137,19 +124,19 @@ describe("Redis faults", () => {
     const svc = await start({ KEY_PREFIX: "ck:" });
     const check = new Checker();
     await check.write(svc.base, "ck:0", "before");
-    await waitFor("persisted", async () => (await check.missing(dbUrl)).length === 0);
-    const admin = new Redis(redis!.url);
+    await waitFor("persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    const admin = new Redis(s.redis!.url);
     const clients = (await admin.client("LIST")) as string;
     const blocking = clients.split("\n").filter((l) => /cmd=xreadgroup/.test(l));
     expect(blocking.length).toBeGreaterThan(0);
     for (const line of blocking) await admin.client("KILL", "ID", /id=(\d+)/.exec(line)![1]!);
     admin.disconnect();
     for (let i = 0; i < 20; i++) await check.write(svc.base, `ck:${i}`, `after${i}`);
-    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
   });
 
   test("Redis out of memory: a write is refused whole with 503, never half-applied", async () => {
-    redis = await PrivateRedis.start(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
+    s.redis = await PrivateRedis.start(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
     const svc = await start({ KEY_PREFIX: "oom:", DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" });
     const big = "x".repeat(64 * 1024);
     let refused: Response | undefined;
@@ -161,7 +148,7 @@ describe("Redis faults", () => {
     expect(refused?.status).toBe(503);
     expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe("REDIS_UNAVAILABLE");
     // Every cache entry has its stream entry and the other way round: nothing half-applied.
-    const c = new Redis(redis.url);
+    const c = new Redis(s.redis!.url);
     const cached = (await c.keys("oom:c:*")).length;
     const streamed = await c.xlen("oom:stream");
     c.disconnect();

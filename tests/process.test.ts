@@ -2,44 +2,32 @@
 // has its own redis-server (AOF, fsync always) and its own database; faults are injected by
 // signal, crash point or command, never by sleeping and hoping.
 import { setDefaultTimeout } from "bun:test";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { processSuite } from "./helpers/suite";
 import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
 import { startService, set, waitFor, type Running } from "./helpers/service";
-import { createDatabase, freePort, PrivateRedis } from "./helpers/services";
+import { freePort, PrivateRedis } from "./helpers/services";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
-let dbUrl: string;
-let drop: () => Promise<void>;
-let redis: PrivateRedis;
-let running: Running[] = [];
-
-beforeAll(async () => {
-  ({ url: dbUrl, drop } = await createDatabase());
-});
-afterAll(async () => drop());
-afterEach(async () => {
-  for (const r of running) r.proc.kill(9);
-  running = [];
-  await redis?.stop();
-});
+const s = processSuite();
 
 async function start(env: Record<string, string> = {}) {
   const r = await startService({
-    REDIS_URL: redis.url,
-    DATABASE_URL: dbUrl,
+    REDIS_URL: s.redis!.url,
+    DATABASE_URL: s.dbUrl,
     KEY_PREFIX: `p${Math.random().toString(36).slice(2, 8)}:`,
     FLUSH_BLOCK_MS: "100",
     FLUSH_CLAIM_IDLE_MS: "1000",
     FLUSH_CLAIM_INTERVAL_MS: "200",
     ...env,
   });
-  running.push(r);
+  s.running.push(r);
   return r;
 }
 const backlog = async (prefix: string) => {
-  const c = new Redis(redis.url);
+  const c = new Redis(s.redis!.url);
   try {
     return await c.xlen(`${prefix}stream`);
   } finally {
@@ -49,7 +37,7 @@ const backlog = async (prefix: string) => {
 
 describe("crashes lose no acknowledged write", () => {
   test("SIGKILL under load, then restart: every acknowledged write reaches Postgres", async () => {
-    redis = await PrivateRedis.start();
+    s.redis = await PrivateRedis.start();
     const env = { KEY_PREFIX: "crash:", CONSUMER_NAME: "node-a" };
     const first = await start(env);
     const check = new Checker();
@@ -62,14 +50,14 @@ describe("crashes lose no acknowledged write", () => {
     expect(check.acked.size).toBeGreaterThan(0);
 
     await start(env); // same consumer name: re-reads its own pending entries first
-    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
     await waitFor("backlog drained", async () => (await backlog("crash:")) === 0);
   });
 
   test.each(["before-write", "after-commit", "after-ack"])(
     "a crash at %s of a batch loses nothing once restarted",
     async (point) => {
-      redis = await PrivateRedis.start();
+      s.redis = await PrivateRedis.start();
       const env = { KEY_PREFIX: `cp-${point}:`, CONSUMER_NAME: "node-b" };
       const crashing = await start({ ...env, CRASH_POINT: point });
       const check = new Checker();
@@ -79,7 +67,7 @@ describe("crashes lose no acknowledged write", () => {
       expect(check.acked.size).toBeGreaterThan(0);
 
       await start(env);
-      await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
       await waitFor("backlog drained", async () => (await backlog(`cp-${point}:`)) === 0);
     },
   );
@@ -87,18 +75,18 @@ describe("crashes lose no acknowledged write", () => {
 
 describe("graceful shutdown", () => {
   test("SIGTERM under load: exits 0 and the drained writes are all in Postgres", async () => {
-    redis = await PrivateRedis.start();
+    s.redis = await PrivateRedis.start();
     const svc = await start({ KEY_PREFIX: "term:" });
     const check = new Checker();
     for (let i = 0; i < 300; i++) await check.write(svc.base, `term:${i % 40}`, `v${i}`);
     svc.proc.kill("SIGTERM");
     expect(await svc.proc.exited).toBe(0);
-    expect(await check.missing(dbUrl)).toEqual([]);
+    expect(await check.missing(s.dbUrl)).toEqual([]);
     expect(await backlog("term:")).toBe(0);
   });
 
   test("SIGTERM while Postgres is unreachable: exits 0 within the grace period, writes stay queued", async () => {
-    redis = await PrivateRedis.start();
+    s.redis = await PrivateRedis.start();
     const closedPort = await freePort(); // nothing listens there: Postgres is "down"
     const svc = await start({
       KEY_PREFIX: "down:",
@@ -121,11 +109,11 @@ describe("graceful shutdown", () => {
 
 describe("Redis faults", () => {
   test("redis-server kill -9 and restart (AOF): writes fail fast with 503, then recover; nothing acknowledged is lost", async () => {
-    redis = await PrivateRedis.start();
+    s.redis = await PrivateRedis.start();
     const svc = await start({ KEY_PREFIX: "rk:", REDIS_COMMAND_TIMEOUT_MS: "500" });
     const check = new Checker();
     for (let i = 0; i < 100; i++) await check.write(svc.base, `rk:${i % 20}`, `a${i}`);
-    await redis.kill();
+    await s.redis.kill();
 
     const t0 = performance.now();
     const r = await set(svc.base, "rk:during", "x");
@@ -133,40 +121,40 @@ describe("Redis faults", () => {
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("REDIS_UNAVAILABLE");
     expect(performance.now() - t0).toBeLessThan(1500);
 
-    await redis.start(); // same port, same AOF
+    await s.redis.start(); // same port, same AOF
     await waitFor("writes accepted again", async () => (await set(svc.base, "rk:probe", "x")).status === 200);
     for (let i = 0; i < 100; i++) await check.write(svc.base, `rk:${i % 20}`, `b${i}`);
-    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
   });
 
   test("FLUSHALL under load: the flusher recreates its group and later writes still win in Postgres", async () => {
-    redis = await PrivateRedis.start();
+    s.redis = await PrivateRedis.start();
     const svc = await start({ KEY_PREFIX: "fa:" });
     const before = new Checker();
     for (let i = 0; i < 50; i++) await before.write(svc.base, `fa:${i % 10}`, `old${i}`);
-    await waitFor("persisted", async () => (await before.missing(dbUrl)).length === 0);
+    await waitFor("persisted", async () => (await before.missing(s.dbUrl)).length === 0);
 
-    const c = new Redis(redis.url);
+    const c = new Redis(s.redis!.url);
     await c.flushall(); // Redis loses everything: cache, stream, consumer group, versions
     c.disconnect();
 
     const after = new Checker();
     for (let i = 0; i < 50; i++) await after.write(svc.base, `fa:${i % 10}`, `new${i}`);
     for (const [key, v] of after.acked) expect(v.version).toBeGreaterThan(before.acked.get(key)!.version);
-    await waitFor("later writes persisted", async () => (await after.missing(dbUrl)).length === 0);
+    await waitFor("later writes persisted", async () => (await after.missing(s.dbUrl)).length === 0);
   });
 });
 
 describe("flusher threads", () => {
   test("a thread that throws is restarted, counted, and the writes still reach Postgres", async () => {
-    redis = await PrivateRedis.start();
+    s.redis = await PrivateRedis.start();
     const svc = await start({ KEY_PREFIX: "tt:", CRASH_POINT: "thread-throw", FLUSH_WORKERS: "2" });
     const check = new Checker();
     for (let i = 0; i < 20; i++) {
       await check.write(svc.base, `tt:${i}`, `v${i}`);
       await Bun.sleep(20);
     }
-    await waitFor("every acknowledged write persisted", async () => (await check.missing(dbUrl)).length === 0);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
     const metrics = await (await fetch(`${svc.base}/metrics`)).text();
     const restarts = Number(/^writeback_worker_restarts_total (\d+)/m.exec(metrics)?.[1]);
     expect(restarts).toBeGreaterThanOrEqual(1);
@@ -176,7 +164,7 @@ describe("flusher threads", () => {
 
 describe("backpressure", () => {
   test("past MAX_BACKLOG, writes answer 503 BACKPRESSURE with Retry-After, and resume once drained", async () => {
-    redis = await PrivateRedis.start();
+    s.redis = await PrivateRedis.start();
     const closedPort = await freePort();
     const env = { KEY_PREFIX: "bp:", MAX_BACKLOG: "10" };
     const svc = await start({ ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/postgres`, SHUTDOWN_GRACE_MS: "200" });
