@@ -28,25 +28,6 @@ async function start(env: Record<string, string>) {
   return r;
 }
 
-/** Times every write of a load; returns the slowest. */
-async function timedLoad(base: string, check: Checker, prefix: string, stop: () => boolean) {
-  let slowest = 0;
-  let i = 0;
-  let non200 = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (!stop()) {
-        const n = i++;
-        const t0 = performance.now();
-        const status = await check.write(base, `${prefix}${n % 100}`, `v${n}`);
-        slowest = Math.max(slowest, performance.now() - t0);
-        if (status !== 200) non200++;
-      }
-    }),
-  );
-  return { slowest, non200, writes: i };
-}
-
 describe("Postgres faults", () => {
   test("Postgres cut for 10 s under load: writes keep answering fast, the backlog drains after", async () => {
     const proxy = new TcpProxy("127.0.0.1", 5432).start();
@@ -56,16 +37,16 @@ describe("Postgres faults", () => {
       const svc = await start({ KEY_PREFIX: "cut:", DATABASE_URL: url.toString(), DB_STATEMENT_TIMEOUT_MS: "1000" });
       const check = new Checker();
       let stop = false;
-      const load = timedLoad(svc.base, check, "cut:", () => stop);
+      const load = check.load(svc.base, 100, () => stop, 4);
       await Bun.sleep(300);
       proxy.cut();
       await Bun.sleep(10_000);
       stop = true;
-      const { slowest, non200, writes } = await load;
+      await load;
       proxy.restore();
-      expect(non200).toBe(0);
-      expect(writes).toBeGreaterThan(1000);
-      expect(slowest).toBeLessThan(250); // the write path never waits on Postgres
+      expect(check.failures).toBe(0);
+      expect(check.attempts).toBeGreaterThan(1000);
+      expect(check.slowestMs).toBeLessThan(250); // the write path never waits on Postgres
       await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0, 30_000);
     } finally {
       proxy.stop();

@@ -2,7 +2,7 @@
 // concurrency, coalescing, the version guard, trimming, dead letters and recovery.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { coalesce } from "../src/flusher/coalesce";
-import { upsertBatch } from "../src/store/db";
+import { getRow, upsertBatch } from "../src/store/db";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
 import { createDatabase } from "./helpers/services";
 import { waitFor } from "./helpers/service";
@@ -14,13 +14,6 @@ beforeAll(async () => {
 });
 afterAll(async () => drop());
 
-const dbRow = async (h: Harness, key: string) => {
-  const [row] = await h.db.unsafe<{ value: string; version: string }[]>(
-    "SELECT value, version::text FROM writeback_kv WHERE key = $1",
-    [key],
-  );
-  return row && { value: row.value, version: Number(row.version) };
-};
 const versionOf = async (r: Response) => ((await r.json()) as { version: number }).version;
 
 describe("write path", () => {
@@ -46,7 +39,7 @@ describe("write path", () => {
     const cached = (await (await h.request("/get/hot")).json()) as { value: string; version: number };
     expect(cached).toMatchObject({ value: winner, version: highest });
     await waitForDb(h.db, "hot", highest);
-    expect(await dbRow(h, "hot")).toEqual({ value: winner, version: highest });
+    expect(await getRow(h.db, "hot")).toEqual({ value: winner, version: highest });
   });
 
   test("acknowledged entries are removed from the stream: it drains to zero", async () => {
@@ -61,7 +54,7 @@ describe("write path", () => {
     const changed = await upsertBatch(h.db, ["guard"], ["old"], [100]);
     expect(changed).toBe(0);
     expect(await upsertBatch(h.db, ["guard"], ["same"], [200])).toBe(0); // a replay is a no-op
-    expect(await dbRow(h, "guard")).toEqual({ value: "new", version: 200 });
+    expect(await getRow(h.db, "guard")).toEqual({ value: "new", version: 200 });
   });
 
   test("out-of-order stream entries: the database ends on the highest version", async () => {
@@ -69,7 +62,7 @@ describe("write path", () => {
     await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "newer", "ver", "3000");
     await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "older", "ver", "2000");
     await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
-    expect(await dbRow(h, "ooo")).toEqual({ value: "newer", version: 3000 });
+    expect(await getRow(h.db, "ooo")).toEqual({ value: "newer", version: 3000 });
   });
 
   test("versions stay monotonic after Redis loses the key: the next write still wins in Postgres", async () => {
@@ -79,7 +72,7 @@ describe("write path", () => {
     const after = await versionOf(await h.post("lost", "after"));
     expect(after).toBeGreaterThan(before);
     await waitForDb(h.db, "lost", after);
-    expect(await dbRow(h, "lost")).toEqual({ value: "after", version: after });
+    expect(await getRow(h.db, "lost")).toEqual({ value: "after", version: after });
   });
 });
 
@@ -136,7 +129,7 @@ describe("coalescing", () => {
       const entries = h.metrics.values["writeback_flushed_entries_total"]!;
       expect(entries).toBe(1000);
       expect(rows).toBeLessThanOrEqual(50); // at most 10 keys x a few batches
-      for (const [key, v] of last) expect((await dbRow(h, key))?.version).toBe(v);
+      for (const [key, v] of last) expect((await getRow(h.db, key))?.version).toBe(v);
     } finally {
       await h.close();
     }
@@ -153,7 +146,7 @@ describe("dead letters and recovery", () => {
       const v2 = await versionOf(await h.post("good:2", "b"));
       h.startFlusher();
       await waitForDb(h.db, "good:2", v2);
-      expect((await dbRow(h, "good:1"))?.value).toBe("a");
+      expect((await getRow(h.db, "good:1"))?.value).toBe("a");
       await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
 
       const list = (await (await h.request("/dead-letters")).json()) as {
@@ -163,7 +156,7 @@ describe("dead letters and recovery", () => {
       const nul = list.deadLetters.find((d) => d.key === "poison:nul")!;
       expect(nul.reason).toBe("rejected by Postgres");
       expect(nul.error).toContain("22021"); // SQLSTATE character_not_in_repertoire
-      expect(await dbRow(h, "poison:nul")).toBeUndefined();
+      expect(await getRow(h.db, "poison:nul")).toBeUndefined();
       const metrics = await (await h.request("/metrics")).text();
       expect(metrics).toContain("writeback_dead_letter_entries 2");
     } finally {
@@ -183,7 +176,7 @@ describe("dead letters and recovery", () => {
       const r = await h.request("/dead-letters/redrive", { method: "POST" });
       expect(await r.json()).toEqual({ redriven: 2 });
       await waitForDb(h.db, "redrive:new", 7);
-      expect(await dbRow(h, "redrive")).toEqual({ value: "fresh", version: fresh });
+      expect(await getRow(h.db, "redrive")).toEqual({ value: "fresh", version: fresh });
       expect(await h.redis.xlen(h.keys.dead)).toBe(0);
     } finally {
       await h.close();
@@ -218,7 +211,7 @@ describe("dead letters and recovery", () => {
       await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
       const fields = (await h.redis.xrange(h.keys.dead, "-", "+"))[0]![1];
       expect(fields).toContain("too many deliveries");
-      expect(await dbRow(h, "crashy")).toBeUndefined();
+      expect(await getRow(h.db, "crashy")).toBeUndefined();
     } finally {
       await h.close();
     }

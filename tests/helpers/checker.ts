@@ -6,11 +6,18 @@ import { set } from "./service";
 export class Checker {
   readonly acked = new Map<string, { version: number; value: string }>();
   failures = 0;
+  attempts = 0;
+  /** the longest any one write took to answer, acknowledged or not */
+  slowestMs = 0;
 
   async write(base: string, key: string, value: string): Promise<number> {
+    this.attempts++;
+    const started = performance.now();
     let r: Response;
     try {
-      r = await set(base, key, value);
+      r = await set(base, key, value).finally(() => {
+        this.slowestMs = Math.max(this.slowestMs, performance.now() - started);
+      });
     } catch {
       this.failures++; // connection refused/reset: not acknowledged
       return 0;
