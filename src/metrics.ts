@@ -9,7 +9,9 @@ interface Def {
 }
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
-const BATCH_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 5000];
+const BATCH_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 5000, 10_000, 50_000];
+// Fine around the 250 ms a write should take to reach Postgres under normal load.
+const PERSIST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60];
 
 export const DEFS = {
   writeback_writes_total: { kind: "counter", help: "POST /set requests by outcome (ok, rejected, backpressure, unavailable)" },
@@ -19,6 +21,11 @@ export const DEFS = {
   writeback_guard_skipped_rows_total: { kind: "counter", help: "rows the version guard left unchanged (older or replayed)" },
   writeback_batches_total: { kind: "counter", help: "batches committed" },
   writeback_batch_entries: { kind: "histogram", help: "stream entries per committed batch", buckets: BATCH_BUCKETS },
+  writeback_persist_lag_seconds: {
+    kind: "histogram",
+    help: "time from a write's acknowledgement (its stream entry) to its commit in Postgres",
+    buckets: PERSIST_BUCKETS,
+  },
   writeback_flush_retries_total: { kind: "counter", help: "flush attempts that failed transiently and were retried" },
   writeback_dead_letters_total: { kind: "counter", help: "entries moved to the dead-letter stream, by reason" },
   writeback_reclaimed_entries_total: { kind: "counter", help: "entries reclaimed from idle consumers" },

@@ -147,6 +147,7 @@ export class Flusher {
       });
       if (!result) return; // out of time while draining: the entries stay pending for the next start
       crashPoint(this.config, "after-commit");
+      this.observePersistLag(ids);
       for (const { row, error } of result.failed) {
         dead.push({
           id: row.id,
@@ -169,6 +170,15 @@ export class Flusher {
     await this.retrying("ack", () => this.ack(all));
     crashPoint(this.config, "after-ack");
     this.metrics.inc("writeback_flushed_entries_total", undefined, ids.length);
+  }
+
+  /** A stream id starts with the Redis time in ms at which the write was acknowledged. */
+  private observePersistLag(ids: string[]): void {
+    const now = Date.now();
+    for (const id of ids) {
+      const ms = Number(id.slice(0, id.indexOf("-")));
+      this.metrics.observe("writeback_persist_lag_seconds", Math.max(0, now - ms) / 1000);
+    }
   }
 
   private async ack(ids: string[]): Promise<void> {

@@ -1,0 +1,24 @@
+// B-http: the framework's ceiling. The same Elysia route, body reader and TypeBox checks as
+// POST /set, answering at once without touching Redis.
+import { Elysia } from "elysia";
+import { loadConfig } from "../../src/config";
+import { readJson } from "../../src/http/body";
+import { checkKey, checkSetBody, checkValue } from "../../src/http/validate";
+
+const c = loadConfig();
+const bodyLimit = 6 * (c.MAX_VALUE_BYTES + c.MAX_KEY_BYTES) + 1024;
+let version = 0;
+
+new Elysia()
+  .post(
+    "/set",
+    ({ body }) => {
+      const { key, value } = checkSetBody(body);
+      checkKey(key, c.MAX_KEY_BYTES);
+      checkValue(value, c.MAX_VALUE_BYTES);
+      return { status: "cached", key, version: ++version };
+    },
+    { parse: ({ request }) => readJson(request, bodyLimit) },
+  )
+  .get("/health", () => ({ status: "ok" }))
+  .listen({ port: c.PORT, hostname: c.HOST });

@@ -1,0 +1,38 @@
+// Runs the open-loop generator (bench/load/constant.ts) in its own process.
+export interface ConstantResult {
+  target: number;
+  sent: number;
+  completed: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  achieved: number;
+  behindMs: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  cpuUs: number;
+}
+
+export async function constantLoad(o: {
+  port: number;
+  rate: number;
+  seconds: number;
+  runId: string;
+  connections?: number;
+  keyspace?: number;
+}): Promise<ConstantResult> {
+  const args = { connections: 64, ...o, rate: Math.round(o.rate) };
+  const proc = Bun.spawn(["bun", `${import.meta.dir}/../load/constant.ts`, JSON.stringify(args)], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  await proc.exited;
+  const line = out.trim().split("\n").pop() ?? "";
+  if (proc.exitCode !== 0 || !line.startsWith("{")) throw new Error(`load generator failed:\n${out}\n${err}`);
+  const usage = proc.resourceUsage();
+  return { ...JSON.parse(line), cpuUs: usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : 0 };
+}

@@ -1,0 +1,103 @@
+// What a bench run stands on: a private redis-server (AOF, fsync every second, as in
+// docker-compose.yml), a database of its own on the local Postgres, and the processes under
+// test. Nothing here touches the shared Redis or any other database.
+import postgres from "postgres";
+import { connect, type WritebackRedis } from "../../src/cache/redis";
+import { keys } from "../../src/keys";
+import { startService, type Running } from "../../tests/helpers/service";
+import { createDatabase, freePort, PrivateRedis } from "../../tests/helpers/services";
+
+const ROOT = `${import.meta.dir}/../..`;
+export const BINARY = `${ROOT}/dist/writeback`;
+export const VALUE = "x".repeat(32);
+
+export interface System {
+  name: string;
+  base: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export class BenchEnv {
+  readonly k = keys("wb:");
+  private constructor(
+    readonly redis: PrivateRedis,
+    readonly client: WritebackRedis,
+    readonly dbUrl: string,
+    readonly sql: postgres.Sql,
+    private dropDb: () => Promise<void>,
+    readonly serviceEnv: Record<string, string>,
+  ) {}
+
+  static async create(serviceEnv: Record<string, string>): Promise<BenchEnv> {
+    const redis = await PrivateRedis.start(["--appendfsync", "everysec"]);
+    const db = await createDatabase();
+    const client = connect(redis.url, "flusher", 10_000);
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    return new BenchEnv(redis, client, db.url, sql, db.drop, serviceEnv);
+  }
+
+  /** The compiled writeback binary, as users run it. */
+  async startWriteback(): Promise<System> {
+    const env = { REDIS_URL: this.redis.url, DATABASE_URL: this.dbUrl, KEY_PREFIX: "wb:", ...this.serviceEnv };
+    return system("writeback", await startService(env, { cmd: [BINARY] }));
+  }
+
+  /** One of bench/baselines/*.ts, run from source by Bun. */
+  async startBaseline(name: string, file: string, prefix: string): Promise<System> {
+    const env = { REDIS_URL: this.redis.url, DATABASE_URL: this.dbUrl, KEY_PREFIX: prefix };
+    return system(name, await startService(env, { cmd: ["bun", `${ROOT}/bench/baselines/${file}`] }));
+  }
+
+  /** Writes through the real write script straight into Redis, for drain runs. */
+  async fill(n: number, key: (i: number) => string): Promise<void> {
+    const PIPE = 5_000;
+    for (let i = 0; i < n; i += PIPE) {
+      const p = this.client.pipeline();
+      for (let j = i; j < Math.min(n, i + PIPE); j++) {
+        const k = key(j);
+        (p as unknown as WritebackRedis).wbSet(this.k.cache(k), this.k.stream, k, VALUE, 0, 0);
+      }
+      await p.exec();
+    }
+  }
+
+  backlog(): Promise<number> {
+    return this.client.xlen(this.k.stream);
+  }
+
+  async waitDrained(timeoutMs = 600_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.backlog()) > 0) {
+      if (Date.now() > deadline) throw new Error("backlog did not drain");
+      await Bun.sleep(50);
+    }
+  }
+
+  async truncate(): Promise<void> {
+    await this.sql`TRUNCATE writeback_kv`;
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+    await this.sql.end();
+    await this.redis.stop();
+    await this.dropDb();
+  }
+}
+
+function system(name: string, r: Running): System {
+  return {
+    name,
+    base: r.base,
+    port: r.port,
+    pid: r.proc.pid,
+    async stop() {
+      r.proc.kill("SIGTERM");
+      await r.proc.exited;
+    },
+  };
+}
+
+export { freePort };

@@ -1,0 +1,44 @@
+// B-redis: the write script alone, EVALSHA from redis-benchmark, every call a new key.
+export async function redisBenchmark(o: {
+  port: number;
+  sha: string;
+  connections: number;
+  requests: number;
+  prefix: string;
+}): Promise<{ rps: number; cpuUs: number }> {
+  const proc = Bun.spawn(
+    [
+      "redis-benchmark",
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(o.port),
+      "-c",
+      String(o.connections),
+      "-n",
+      String(o.requests),
+      "-r",
+      "1000000000",
+      "--csv",
+      "EVALSHA",
+      o.sha,
+      "2",
+      `${o.prefix}c:__rand_int__`,
+      `${o.prefix}stream`,
+      "k:__rand_int__",
+      "x".repeat(32),
+      "0",
+      "0",
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  const row = out.split(/[\r\n]+/).find((l) => l.startsWith('"EVALSHA'));
+  if (!row) throw new Error(`redis-benchmark failed:\n${out}`);
+  const usage = proc.resourceUsage();
+  return {
+    rps: Number(JSON.parse(`[${row}]`)[1]),
+    cpuUs: usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : 0,
+  };
+}

@@ -1,0 +1,32 @@
+// The bench's output: one table of figures against their baselines and bars.
+import type { Spread } from "./stats";
+
+export interface Figure {
+  figure: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+  bar: string;
+  pass: boolean | undefined; // undefined: reported, no bar
+}
+
+export const fmtRate = (s: Spread) =>
+  `${Math.round(s.median).toLocaleString("en-US")}/s (${Math.round(s.min).toLocaleString("en-US")}–${Math.round(s.max).toLocaleString("en-US")})`;
+export const fmtMiB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+
+export function table(figures: Figure[]): string {
+  const head = "| figure | value | baseline | ratio | bar | result |\n|---|---|---|---|---|---|";
+  const rows = figures.map(
+    (f) =>
+      `| ${f.figure} | ${f.value} | ${f.baseline} | ${f.ratio} | ${f.bar} | ${f.pass === undefined ? "info" : f.pass ? "pass" : "**FAIL**"} |`,
+  );
+  return [head, ...rows].join("\n");
+}
+
+export function cpuTable(title: string, perWrite: Record<string, number>): string {
+  const total = Object.values(perWrite).reduce((a, b) => a + b, 0);
+  const rows = Object.entries(perWrite).map(
+    ([k, v]) => `| ${k} | ${v.toFixed(1)} | ${((100 * v) / total).toFixed(0)} % |`,
+  );
+  return [`| ${title} | CPU µs | share |`, "|---|---|---|", ...rows, `| total | ${total.toFixed(1)} | |`].join("\n");
+}

@@ -1,0 +1,225 @@
+// bun run bench [--quick]: measures writeback against baselines run on the same machine in
+// the same run, prints the table and writes it to bench/results/<date>.md.
+// See bench/README.md for what each figure means and how it is measured.
+import { $ } from "bun";
+import { mkdirSync } from "node:fs";
+import { BenchEnv } from "./lib/env";
+import { machine } from "./lib/procfs";
+import { cpuTable, fmtMiB, fmtRate, table, type Figure } from "./lib/report";
+import { FULL, QUICK } from "./params";
+import { coalescing, drain } from "./scenarios/drain";
+import { latencyAt, sustained, visibility } from "./scenarios/open-loop";
+import { throughput } from "./scenarios/throughput";
+
+const p = process.argv.includes("--quick") ? QUICK : FULL;
+// --only=write (throughput, latency, sustained, visibility) or --only=drain (drain, coalescing),
+// for development; a partial run does not update the README.
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+const want = (part: "write" | "drain") => !only || only === part;
+const ROOT = `${import.meta.dir}/..`;
+const started = Date.now();
+const log = (m: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${m}`);
+
+for (const tool of ["wrk", "redis-benchmark", "redis-server"]) {
+  if (!Bun.which(tool)) {
+    console.error(`bench needs ${tool}: apt-get install wrk redis-server (Debian/Ubuntu)`);
+    process.exit(2);
+  }
+}
+
+// The settings under test: the defaults, unless the environment overrides them.
+const serviceEnv: Record<string, string> = {};
+for (const [k, v] of Object.entries(process.env)) if (k.startsWith("FLUSH_") && v) serviceEnv[k] = v;
+const batch = Number(serviceEnv.FLUSH_BATCH ?? (await import("../src/config")).loadConfig({}).FLUSH_BATCH);
+
+log("building dist/writeback");
+await $`bun run build`.cwd(ROOT).quiet();
+const env = await BenchEnv.create(serviceEnv);
+const figures: Figure[] = [];
+const notes: string[] = [];
+try {
+  let t: Awaited<ReturnType<typeof throughput>> | undefined;
+  let sus: Awaited<ReturnType<typeof sustained>> | undefined;
+  let d: Awaited<ReturnType<typeof drain>> | undefined;
+  if (want("write")) {
+    const wb = await env.startWriteback();
+    const http = await env.startBaseline("B-http", "http.ts", "bhttp:");
+    const naive = await env.startBaseline("B-naive", "naive.ts", "naive:");
+
+    log(`write throughput: ${p.rounds} rounds of ${p.roundSeconds} s, ${p.connections} connections`);
+    t = await throughput(env, p, { writeback: wb, http, naive }, log);
+    await http.stop();
+    await naive.stop();
+    const peak = t.writeback.median;
+    figures.push(
+      {
+        figure: "write throughput vs B-http",
+        value: fmtRate(t.writeback),
+        baseline: fmtRate(t.http),
+        ratio: `${(peak / t.http.median).toFixed(2)}×`,
+        bar: "≥ 0.6×",
+        pass: peak >= 0.6 * t.http.median,
+      },
+      {
+        figure: "write throughput vs B-naive",
+        value: fmtRate(t.writeback),
+        baseline: fmtRate(t.naive),
+        ratio: `${(peak / t.naive.median).toFixed(2)}×`,
+        bar: "≥ 2×",
+        pass: peak >= 2 * t.naive.median,
+      },
+      {
+        figure: "write throughput vs B-redis",
+        value: fmtRate(t.writeback),
+        baseline: fmtRate(t.redis),
+        ratio: `${(peak / t.redis.median).toFixed(2)}×`,
+        bar: "—",
+        pass: undefined,
+      },
+    );
+    if (t.errors > 0) notes.push(`${t.errors} requests failed or answered non-2xx during the throughput rounds.`);
+
+    log(`latency at 50% of peak (${Math.round(peak / 2)}/s) for ${p.latencySeconds} s`);
+    const lat = await latencyAt(env, p, wb, peak / 2);
+    figures.push({
+      figure: "write latency p99 at 50 % of peak",
+      value: `${lat.p99.toFixed(2)} ms (p50 ${lat.p50.toFixed(2)}, p99.9 ${lat.p999.toFixed(2)})`,
+      baseline: `${Math.round(lat.achieved)}/s offered`,
+      ratio: "—",
+      bar: "≤ 5 ms",
+      pass: lat.p99 <= 5 && lat.ok === lat.sent,
+    });
+
+    log(`sustained capacity: constant rate for ${p.sustainSeconds} s per level`);
+    sus = await sustained(env, p, wb, peak, log);
+    figures.push({
+      figure: "sustained capacity (backlog flat)",
+      value: `${Math.round(sus.rate).toLocaleString("en-US")}/s`,
+      baseline: `peak ${Math.round(peak).toLocaleString("en-US")}/s`,
+      ratio: `${(sus.rate / peak).toFixed(2)}×`,
+      bar: "≥ 0.7×",
+      pass: sus.rate >= 0.7 * peak,
+    });
+
+    const visRate = (sus.rate || peak * 0.5) / 2;
+    log(`write → visible in Postgres at ${Math.round(visRate)}/s for ${p.visibleSeconds} s`);
+    const vis = await visibility(env, p, wb, visRate);
+    figures.push({
+      figure: "write → visible in Postgres, p99 at 50 % of sustained",
+      value: `${vis.p99Ms.toFixed(0)} ms (p50 ${vis.p50Ms.toFixed(0)})`,
+      baseline: `${Math.round(visRate)}/s offered`,
+      ratio: "—",
+      bar: "≤ 250 ms",
+      pass: vis.p99Ms <= 250,
+    });
+    figures.push({
+      figure: "writeback RSS at peak load",
+      value: fmtMiB(t.maxRssBytes),
+      baseline: "—",
+      ratio: "—",
+      bar: "≤ 300 MiB",
+      pass: t.maxRssBytes <= 300 * 1024 * 1024,
+    });
+    await wb.stop();
+  }
+
+  if (want("drain")) {
+    log(
+      `drain: ${p.drainWrites.toLocaleString("en-US")} distinct writes, ${p.drainRounds} rounds against B-pg (batch ${batch})`,
+    );
+    d = await drain(env, p, batch, log);
+    figures.push({
+      figure: `drain rate, ${p.drainWrites.toLocaleString("en-US")} distinct keys`,
+      value: fmtRate(d.drain),
+      baseline: `B-pg ${fmtRate(d.pg)}`,
+      ratio: `${(d.drain.median / d.pg.median).toFixed(2)}×`,
+      bar: "≥ 0.5×",
+      pass: d.drain.median >= 0.5 * d.pg.median,
+    });
+
+    log(`coalescing: ${p.coalesceWrites.toLocaleString("en-US")} writes over ${p.hotKeys} keys`);
+    const c = await coalescing(env, p);
+    figures.push(
+      {
+        figure: `coalescing, ${p.coalesceWrites.toLocaleString("en-US")} writes over ${p.hotKeys.toLocaleString("en-US")} keys`,
+        value: `${c.rows.toLocaleString("en-US")} rows`,
+        baseline: `${c.writes.toLocaleString("en-US")} writes`,
+        ratio: `${((100 * c.rows) / c.writes).toFixed(2)} %`,
+        bar: "≤ 5 %",
+        pass: c.rows <= 0.05 * c.writes,
+      },
+      {
+        figure: "stream memory after the drain",
+        value: `${c.streamBytes.toLocaleString("en-US")} bytes, ${c.streamLength} entries`,
+        baseline: `Redis used ${fmtMiB(c.redisUsedBytes)} (the cache)`,
+        ratio: "—",
+        bar: "≤ 64 KiB",
+        pass: c.streamBytes <= 64 * 1024 && c.streamLength === 0,
+      },
+    );
+  }
+
+  const m = machine();
+  const redisVersion = /redis_version:(\S+)/.exec(await env.client.info("server"))?.[1];
+  const [pg] = await env.sql<{ server_version: string; synchronous_commit: string }[]>`
+    SELECT current_setting('server_version') AS server_version, current_setting('synchronous_commit') AS synchronous_commit`;
+  const wrkVersion = (await $`wrk -v`.nothrow().quiet().text()).split("\n")[0]?.trim();
+  const commit = (await $`git rev-parse --short HEAD`.cwd(ROOT).nothrow().quiet().text()).trim() || "unknown";
+  const date = new Date().toISOString().slice(0, 10);
+  const report = [
+    `# writeback bench, ${date}${p.quick ? " (--quick)" : ""}`,
+    "",
+    `Machine: ${m.cores} cores, ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}. Bun ${Bun.version}, Redis ${redisVersion} (private, AOF everysec), PostgreSQL ${pg?.server_version} (synchronous_commit ${pg?.synchronous_commit}), ${wrkVersion}. writeback ${commit}, settings: ${JSON.stringify({ FLUSH_BATCH: batch, ...serviceEnv })}.`,
+    `Every load generator, server and database shares the same ${m.cores} cores. Medians of ${p.rounds} interleaved rounds (min–max) after a warm-up; ${p.connections} connections.`,
+    "",
+    table(figures),
+    "",
+    ...(t
+      ? [
+          `Where the CPU goes, per write, over the writeback throughput rounds and the drain that followed each:`,
+          "",
+          cpuTable("process", t.cpuPerWrite),
+          "",
+        ]
+      : []),
+    ...(d
+      ? [
+          `Per entry during the ${p.drainWrites.toLocaleString("en-US")}-key drains:`,
+          "",
+          cpuTable("process", d.cpuPerEntry),
+          "",
+        ]
+      : []),
+    ...(sus
+      ? [
+          `Sustained-capacity levels tried: ${sus.levels.map((l) => `${Math.round(l.rate)}/s ${l.flat ? "flat" : `growing ${Math.round(l.growthPerSecond)}/s`}`).join("; ")}.`,
+        ]
+      : []),
+    ...notes.map((n) => `\n${n}`),
+    "",
+    `Reproduce: \`bun run bench${p.quick ? " --quick" : ""}\` (needs wrk and redis-server; see bench/README.md). Took ${Math.round((Date.now() - started) / 1000)} s.`,
+    "",
+  ].join("\n");
+  console.log(report);
+  mkdirSync(`${import.meta.dir}/results`, { recursive: true });
+  const file = `${import.meta.dir}/results/${date}${p.quick || only ? "-partial" : ""}.md`;
+  await Bun.write(file, report);
+  log(`written to ${file}`);
+  if (!p.quick && !only) {
+    const readme = await Bun.file(`${ROOT}/README.md`).text();
+    const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
+    if (marked.test(readme)) {
+      await Bun.write(
+        `${ROOT}/README.md`,
+        readme.replace(
+          marked,
+          `<!-- bench:start -->\n${report.split("\n").slice(2).join("\n").trim()}\n<!-- bench:end -->`,
+        ),
+      );
+      log("README.md table updated");
+    }
+  }
+} finally {
+  await env.close();
+}
+process.exit(0);

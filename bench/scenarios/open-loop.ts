@@ -1,0 +1,98 @@
+// Constant-arrival figures: latency at half of peak, the highest rate the flusher sustains
+// with a flat backlog, and how long a write takes to reach Postgres at half of that.
+import { constantLoad, type ConstantResult } from "../lib/constant";
+import type { BenchEnv, System } from "../lib/env";
+import { histDelta, scrape } from "../lib/scrape";
+import { histogramPercentile, slope } from "../lib/stats";
+import type { Params } from "../params";
+
+let run = 0;
+const runId = (what: string) => `${what}-${Date.now()}-${run++}`;
+
+export async function latencyAt(env: BenchEnv, p: Params, wb: System, rate: number): Promise<ConstantResult> {
+  await env.waitDrained();
+  const r = await constantLoad({ port: wb.port, rate, seconds: p.latencySeconds, runId: runId("lat") });
+  await env.waitDrained();
+  return r;
+}
+
+export interface SustainLevel {
+  rate: number;
+  achieved: number;
+  growthPerSecond: number;
+  finalBacklog: number;
+  flat: boolean;
+}
+
+/**
+ * One constant-rate run with the backlog sampled every 250 ms. Flat: every request answered
+ * 2xx, the generator kept its schedule, and over the second half of the run the backlog grew
+ * by less than 1 % of the arrival rate.
+ */
+export async function sustainLevel(env: BenchEnv, p: Params, wb: System, rate: number): Promise<SustainLevel> {
+  await env.waitDrained();
+  const t: number[] = [];
+  const backlog: number[] = [];
+  const started = performance.now();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      t.push((performance.now() - started) / 1000);
+      backlog.push(await env.backlog());
+      await Bun.sleep(250);
+    }
+  })();
+  const r = await constantLoad({ port: wb.port, rate, seconds: p.sustainSeconds, runId: runId("sus") });
+  sampling = false;
+  await sampler;
+  const half = t.findIndex((x) => x >= p.sustainSeconds / 2);
+  const growth = half >= 0 && t.length - half >= 3 ? slope(t.slice(half), backlog.slice(half)) : Infinity;
+  const flat = r.ok === r.sent && r.achieved >= 0.97 * rate && growth <= 0.01 * rate;
+  await env.waitDrained();
+  return { rate, achieved: r.achieved, growthPerSecond: growth, finalBacklog: backlog.at(-1) ?? 0, flat };
+}
+
+/** Tries 0.7 × peak first, then steps up (while flat) or down (until flat) by 0.1 × peak. */
+export async function sustained(
+  env: BenchEnv,
+  p: Params,
+  wb: System,
+  peak: number,
+  log: (m: string) => void,
+): Promise<{ rate: number; levels: SustainLevel[] }> {
+  const levels: SustainLevel[] = [];
+  const tryAt = async (f: number) => {
+    const l = await sustainLevel(env, p, wb, f * peak);
+    levels.push(l);
+    log(
+      `  ${(f * 100).toFixed(0)}% of peak = ${l.rate.toFixed(0)}/s: achieved ${l.achieved.toFixed(0)}/s, backlog ${l.growthPerSecond.toFixed(0)}/s, ${l.flat ? "flat" : "growing"}`,
+    );
+    return l.flat;
+  };
+  let f = 0.7;
+  if (await tryAt(f)) {
+    while (f < 1.25 && (await tryAt(f + 0.1))) f += 0.1;
+    return { rate: f * peak, levels };
+  }
+  while (f > 0.15) {
+    f -= 0.1;
+    if (await tryAt(f)) return { rate: f * peak, levels };
+  }
+  return { rate: 0, levels };
+}
+
+/** Write → committed in Postgres, from the flusher's own histogram, at a constant rate. */
+export async function visibility(env: BenchEnv, p: Params, wb: System, rate: number) {
+  await env.waitDrained();
+  const before = await scrape(wb.base);
+  const r = await constantLoad({ port: wb.port, rate, seconds: p.visibleSeconds, runId: runId("vis") });
+  await env.waitDrained();
+  const after = await scrape(wb.base);
+  const h = histDelta(before, after, "writeback_persist_lag_seconds");
+  return {
+    rate,
+    ok: r.ok,
+    p50Ms: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 50),
+    p99Ms: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 99),
+  };
+}
