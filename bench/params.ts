@@ -16,7 +16,7 @@ export interface Params {
 
 export const FULL: Params = {
   quick: false,
-  connections: 50,
+  connections: 256,
   warmSeconds: 3,
   rounds: 5,
   roundSeconds: 10,
@@ -31,7 +31,7 @@ export const FULL: Params = {
 
 export const QUICK: Params = {
   quick: true,
-  connections: 50,
+  connections: 256,
   warmSeconds: 1,
   rounds: 3,
   roundSeconds: 2,

@@ -7,7 +7,9 @@ describe("config", () => {
     expect(c.PORT).toBe(8000);
     expect(c.REDIS_URL).toBe("redis://127.0.0.1:6379");
     expect(c.DATABASE_URL).toBe("postgres://postgres:postgres@127.0.0.1:5432/postgres");
-    expect(c.FLUSH_WORKERS).toBe(1);
+    expect(c.FLUSH_WORKERS).toBe(2);
+    expect(c.FLUSH_BATCH).toBe(25_000);
+    expect(c.FLUSH_LINGER_MS).toBe(50);
     expect(c.MAX_KEY_BYTES).toBe(1024);
     expect(c.MAX_VALUE_BYTES).toBe(1024 * 1024);
   });

@@ -113,6 +113,26 @@ describe("coalescing", () => {
     expect(c.poison.map((p) => p.id)).toEqual(["5-0", "6-0"]);
   });
 
+  test("a backlog is gathered over several reads into batches of up to FLUSH_BATCH entries", async () => {
+    for (const [batch, expected] of [
+      ["25000", 1], // 5,000 entries: three reads (2,000 + 2,000 + 1,000), one commit
+      ["1500", 4], // 1,500 + 1,500 + 1,500 + 500
+    ] as const) {
+      const h = await harness(dbUrl, { FLUSH_BATCH: batch });
+      try {
+        await Promise.all(Array.from({ length: 5000 }, (_, i) => h.post(`gather:${i}`, "v")));
+        h.startFlusher();
+        await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+        expect(h.metrics.values["writeback_flushed_entries_total"]).toBe(5000);
+        expect(h.metrics.values["writeback_batches_total"]).toBe(expected);
+        // every entry's write-to-commit time is observed once
+        expect(h.metrics.hists["writeback_persist_lag_seconds"]?.count).toBe(5000);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+
   test("1,000 writes to 10 keys reach Postgres as far fewer rows", async () => {
     const h = await harness(dbUrl);
     try {

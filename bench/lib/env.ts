@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { connect, type WritebackRedis } from "../../src/cache/redis";
 import { keys } from "../../src/keys";
+import { migrate } from "../../src/store/db";
 import { startService, type Running } from "../../tests/helpers/service";
 import { createDatabase, freePort, PrivateRedis } from "../../tests/helpers/services";
 
@@ -35,6 +36,7 @@ export class BenchEnv {
     const db = await createDatabase();
     const client = connect(redis.url, "flusher", 10_000);
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    await migrate(sql);
     return new BenchEnv(redis, client, db.url, sql, db.drop, serviceEnv);
   }
 
@@ -50,14 +52,15 @@ export class BenchEnv {
     return system(name, await startService(env, { cmd: ["bun", `${ROOT}/bench/baselines/${file}`] }));
   }
 
-  /** Writes through the real write script straight into Redis, for drain runs. */
+  /** Writes through the real write script straight into Redis (500 writes a call), for drain runs. */
   async fill(n: number, key: (i: number) => string): Promise<void> {
-    const PIPE = 5_000;
-    for (let i = 0; i < n; i += PIPE) {
-      const p = this.client.pipeline();
-      for (let j = i; j < Math.min(n, i + PIPE); j++) {
-        const k = key(j);
-        (p as unknown as WritebackRedis).wbSet(this.k.cache(k), this.k.stream, k, VALUE, 0, 0);
+    const PER_CALL = 500;
+    const PIPE = 20;
+    for (let i = 0; i < n; i += PER_CALL * PIPE) {
+      const p = this.client.pipeline() as unknown as WritebackRedis & { exec(): Promise<unknown> };
+      for (let j = i; j < Math.min(n, i + PER_CALL * PIPE); j += PER_CALL) {
+        const ks = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => key(j + x));
+        p.wbSet(1 + ks.length, this.k.stream, ...ks.map((k) => this.k.cache(k)), 0, 0, ...ks.flatMap((k) => [k, VALUE]));
       }
       await p.exec();
     }

@@ -1,4 +1,4 @@
-// B-redis: the write script alone, EVALSHA from redis-benchmark, every call a new key.
+// B-redis: the write script alone, EVALSHA from redis-benchmark, one write (a new key) per call.
 export async function redisBenchmark(o: {
   port: number;
   sha: string;
@@ -23,12 +23,12 @@ export async function redisBenchmark(o: {
       "EVALSHA",
       o.sha,
       "2",
-      `${o.prefix}c:__rand_int__`,
       `${o.prefix}stream`,
+      `${o.prefix}c:__rand_int__`,
+      "0",
+      "0",
       "k:__rand_int__",
       "x".repeat(32),
-      "0",
-      "0",
     ],
     { stdout: "pipe", stderr: "pipe" },
   );

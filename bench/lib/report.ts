@@ -12,6 +12,7 @@ export interface Figure {
 
 export const fmtRate = (s: Spread) =>
   `${Math.round(s.median).toLocaleString("en-US")}/s (${Math.round(s.min).toLocaleString("en-US")}–${Math.round(s.max).toLocaleString("en-US")})`;
+export const fmtRatio = (s: Spread) => `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
 export const fmtMiB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 
 export function table(figures: Figure[]): string {

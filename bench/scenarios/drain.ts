@@ -37,6 +37,8 @@ async function drainOnce(env: BenchEnv, n: number, key: (i: number) => string) {
 export interface DrainResult {
   drain: Spread;
   pg: Spread;
+  /** drain ÷ B-pg, paired round by round */
+  ratio: Spread;
   cpuPerEntry: Record<string, number>;
   batch: number;
 }
@@ -60,7 +62,7 @@ export async function drain(env: BenchEnv, p: Params, batch: number, log: (m: st
   }
   const cpuPerEntry: Record<string, number> = {};
   for (const [k, v] of Object.entries(cpu)) cpuPerEntry[k] = v / entries;
-  return { drain: spread(rates), pg: spread(pg), cpuPerEntry, batch };
+  return { drain: spread(rates), pg: spread(pg), ratio: spread(rates.map((r, i) => r / pg[i]!)), cpuPerEntry, batch };
 }
 
 export interface CoalesceResult {

@@ -9,6 +9,8 @@ import type { Params } from "../params";
 
 export interface ThroughputResult {
   writeback: Spread;
+  /** writeback ÷ baseline, paired round by round (the point of interleaving) */
+  ratio: { http: Spread; naive: Spread; redis: Spread };
   http: Spread;
   naive: Spread;
   redis: Spread;
@@ -100,8 +102,10 @@ export async function throughput(
 
   const cpuPerWrite: Record<string, number> = {};
   for (const [k, v] of Object.entries(cpu)) cpuPerWrite[k] = v / writes;
+  const paired = (b: number[]) => spread(b.map((x, i) => rps.writeback[i]! / x));
   return {
     writeback: spread(rps.writeback),
+    ratio: { http: paired(rps.http), naive: paired(rps.naive), redis: paired(rps.redis) },
     http: spread(rps.http),
     naive: spread(rps.naive),
     redis: spread(rps.redis),

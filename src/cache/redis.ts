@@ -6,7 +6,8 @@ import ackLua from "./ack.lua" with { type: "text" };
 import redriveLua from "./redrive.lua" with { type: "text" };
 
 export interface WritebackRedis extends Redis {
-  wbSet(cacheKey: string, stream: string, key: string, value: string, maxBacklog: number, maxLagMs: number): Promise<string>;
+  /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, key and value per write... (set.lua) */
+  wbSet(...args: (string | number)[]): Promise<string[]>;
   wbAck(stream: string, group: string, ...ids: string[]): Promise<number>;
   wbRedrive(dead: string, stream: string, ...ids: string[]): Promise<number>;
 }
@@ -36,7 +37,7 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
     lazyConnect: false,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   }) as WritebackRedis;
-  redis.defineCommand("wbSet", { numberOfKeys: 2, lua: setLua });
+  redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
   redis.defineCommand("wbAck", { numberOfKeys: 1, lua: ackLua });
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
   // Errors surface on the commands that fail; an unhandled 'error' event would crash the process.

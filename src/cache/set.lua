@@ -1,20 +1,24 @@
 #!lua
--- One write, atomically: refuse it under backpressure, pick the key's next version,
--- update the cache hash and append the write to the stream. Declared with a shebang and
--- no `allow-oom` flag, so under maxmemory Redis refuses the whole script before it runs.
+-- A batch of writes, gathered by the API during one event-loop turn, applied atomically and
+-- in order: refuse the batch under backpressure; for each write pick the key's next version,
+-- update its cache hash and append it to the stream. Declared with a shebang and no
+-- `allow-oom` flag, so under maxmemory Redis refuses the whole script before it runs: a
+-- batch is applied entirely or not at all. One script call per batch instead of per write
+-- is what makes the write path cheap for Redis (bench/README.md).
 --
--- KEYS[1] cache hash of the key    KEYS[2] write stream
--- ARGV[1] key   ARGV[2] value   ARGV[3] max backlog (0 = off)   ARGV[4] max lag ms (0 = off)
--- Returns the new version as a decimal string.
+-- KEYS[1] write stream    KEYS[2..n+1] cache hash of each write's key
+-- ARGV[1] max backlog (0 = off)    ARGV[2] max lag ms (0 = off)
+-- ARGV[3..] key, value of each write, in the order of KEYS[2..]
+-- Returns the new versions as decimal strings, in order.
 
-local stream = KEYS[2]
-local maxBacklog = tonumber(ARGV[3])
-local maxLagMs = tonumber(ARGV[4])
+local stream = KEYS[1]
+local maxBacklog = tonumber(ARGV[1])
+local maxLagMs = tonumber(ARGV[2])
 
--- Hybrid clock: the version is the server time in microseconds, or one past the key's
--- last version if that is larger. It stays monotonic per key while the hash exists, and
--- after Redis loses its data it restarts from "now", which is above anything written
--- before the loss (unless the clock stepped back). 2^53 microseconds is the year 2255.
+-- Hybrid clock: a version is the server time in microseconds, or one past the key's last
+-- version if that is larger. It stays monotonic per key while the hash exists, and after
+-- Redis loses its data it restarts from "now", which is above anything written before the
+-- loss (unless the clock stepped back). 2^53 microseconds is the year 2255.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
@@ -35,12 +39,16 @@ if maxLagMs > 0 then
   end
 end
 
-local version = now
-local last = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
-if last >= version then version = last + 1 end
--- Numbers passed to redis.call are formatted with 14 significant digits: format explicitly.
-local ver = string.format('%.0f', version)
-
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'ver', ver)
-redis.call('XADD', stream, '*', 'k', ARGV[1], 'v', ARGV[2], 'ver', ver)
-return ver
+local versions = {}
+for i = 2, #KEYS do
+  local key, value = ARGV[2 * i - 1], ARGV[2 * i]
+  local version = now
+  local last = tonumber(redis.call('HGET', KEYS[i], 'ver') or '0')
+  if last >= version then version = last + 1 end
+  -- Numbers passed to redis.call are formatted with 14 significant digits: format explicitly.
+  local ver = string.format('%.0f', version)
+  redis.call('HSET', KEYS[i], 'v', value, 'ver', ver)
+  redis.call('XADD', stream, '*', 'k', key, 'v', value, 'ver', ver)
+  versions[i - 1] = ver
+end
+return versions

@@ -12,6 +12,7 @@ import { errorFields, log } from "../log";
 import type { Registry } from "../metrics";
 import { connectDb, migrate, type Db } from "../store/db";
 import { backoffMs, sleep } from "./backoff";
+import { ACK_CHUNK, READ_CHUNK } from "./chunks";
 import { coalesce, type RawEntry } from "./coalesce";
 import { deadLetter, type DeadLetter } from "./dead";
 import { persist } from "./persist";
@@ -19,7 +20,6 @@ import { deliveryCounts, reclaim } from "./reclaim";
 
 type StreamReply = [stream: string, entries: RawEntry[]][] | null;
 
-const ACK_CHUNK = 1000;
 
 export class Flusher {
   readonly consumer: string;
@@ -64,18 +64,40 @@ export class Flusher {
     });
     let phase: "pending" | "live" = "pending";
     let errors = 0;
+    let prefetched: Promise<RawEntry[]> | undefined;
     while (!this.outOfTime) {
       try {
         if (Date.now() >= this.nextReclaim && !this.stopping) {
           this.nextReclaim = Date.now() + this.config.FLUSH_CLAIM_INTERVAL_MS;
           await reclaim(this.redis, this.k, this.consumer, this.config, this.metrics, (e) => this.flush(e, true));
         }
-        const entries = await this.read(phase === "pending" ? "0" : ">");
+        const entries = prefetched ? await prefetched : await this.read(phase === "pending" ? "0" : ">");
+        prefetched = undefined;
+        const live = phase === "live" && !this.stopping;
+        const full = entries.length >= this.config.FLUSH_BATCH;
+        if (live && full) {
+          // A backlog: read the next batch while this one is written, so Redis and Postgres
+          // work at the same time. Non-blocking, so it never holds up this connection's acks.
+          prefetched = this.read(">", false);
+          prefetched.catch(() => {}); // handled when awaited; never an unhandled rejection
+        }
         if (entries.length > 0) await this.flush(entries, phase === "pending");
         else if (phase === "pending") phase = "live";
         else if (this.stopping) break; // drained: nothing new, nothing of ours pending
+        // No backlog: let writes gather before the next read. Fewer, larger transactions
+        // cost Postgres and this thread far less per write and coalesce hot keys; a write
+        // waits at most FLUSH_LINGER_MS longer to reach Postgres.
+        if (live && !full && entries.length > 0 && this.config.FLUSH_LINGER_MS > 0) {
+          await sleep(this.config.FLUSH_LINGER_MS);
+        }
         errors = 0;
       } catch (err) {
+        if (prefetched) {
+          // Whatever it read is pending on this consumer: re-read it from the pending list.
+          await prefetched.catch(() => {});
+          prefetched = undefined;
+          phase = "pending";
+        }
         if (redisErrorCode(err) === "NOGROUP") {
           // Redis lost the group (restart without persistence, FLUSHALL): recreate it and
           // read whatever the stream still holds.
@@ -112,9 +134,28 @@ export class Flusher {
     }
   }
 
-  private async read(from: "0" | ">"): Promise<RawEntry[]> {
-    const args: (string | number)[] = ["GROUP", this.k.group, this.consumer, "COUNT", this.config.FLUSH_BATCH];
-    if (from === ">" && !this.stopping) args.push("BLOCK", this.config.FLUSH_BLOCK_MS);
+  /**
+   * Up to FLUSH_BATCH entries. New entries are read in chunks of READ_CHUNK and gathered
+   * while more are waiting, so a backlog is flushed in large batches (fewer commits, more
+   * coalescing) without one huge XREADGROUP stalling Redis for every writer. Only the first
+   * read blocks. This consumer's own pending entries ("0") come back one chunk at a time.
+   */
+  private async read(from: "0" | ">", block = true): Promise<RawEntry[]> {
+    const chunk = Math.min(READ_CHUNK, this.config.FLUSH_BATCH);
+    const first = await this.readOnce(from, chunk, block && from === ">" && !this.stopping);
+    if (from === "0") return first;
+    let all = first;
+    let last = first;
+    while (last.length === chunk && all.length < this.config.FLUSH_BATCH) {
+      last = await this.readOnce(">", Math.min(chunk, this.config.FLUSH_BATCH - all.length), false);
+      all = all.concat(last);
+    }
+    return all;
+  }
+
+  private async readOnce(from: "0" | ">", count: number, block: boolean): Promise<RawEntry[]> {
+    const args: (string | number)[] = ["GROUP", this.k.group, this.consumer, "COUNT", count];
+    if (block) args.push("BLOCK", this.config.FLUSH_BLOCK_MS);
     args.push("STREAMS", this.k.stream, from);
     const reply = (await this.redis.call("XREADGROUP", ...args)) as StreamReply;
     return reply?.[0]?.[1] ?? [];

@@ -6,6 +6,7 @@ import type { WritebackRedis } from "../cache/redis";
 import type { Keys } from "../keys";
 import type { Registry } from "../metrics";
 import type { RawEntry } from "./coalesce";
+import { READ_CHUNK } from "./chunks";
 
 export async function reclaim(
   redis: WritebackRedis,
@@ -24,7 +25,7 @@ export async function reclaim(
       config.FLUSH_CLAIM_IDLE_MS,
       cursor,
       "COUNT",
-      config.FLUSH_BATCH,
+      Math.min(config.FLUSH_BATCH, READ_CHUNK),
     )) as [string, RawEntry[], string[]?];
     if (entries.length > 0) {
       metrics.inc("writeback_reclaimed_entries_total", undefined, entries.length);

@@ -1,6 +1,7 @@
 // POST /set and GET /get/:key.
 import { Elysia } from "elysia";
 import { redisErrorCode } from "../cache/redis";
+import { Writer } from "../cache/writer";
 import { backlogFull, dbUnavailable, invalid, notFound, redisUnavailable, shuttingDown } from "../errors";
 import { getRow, withDeadline } from "../store/db";
 import { readJson } from "./body";
@@ -22,6 +23,7 @@ function keyFromUrl(url: string): string {
 export function kvRoutes(d: Deps) {
   const { config: c, redis, keys: k, metrics } = d;
   // The body may hold a value of MAX_VALUE_BYTES in which every byte is JSON-escaped (\u0001).
+  const writer = new Writer(redis, k, c);
   const bodyLimit = 6 * (c.MAX_VALUE_BYTES + c.MAX_KEY_BYTES) + 1024;
 
   return new Elysia()
@@ -35,7 +37,7 @@ export function kvRoutes(d: Deps) {
         checkValue(value, c.MAX_VALUE_BYTES);
         let version: string;
         try {
-          version = await redis.wbSet(k.cache(key), k.stream, key, value, c.MAX_BACKLOG, c.MAX_LAG_MS);
+          version = await writer.write(key, value);
         } catch (err) {
           const code = redisErrorCode(err);
           if (code === "WBBACKLOG" || code === "WBLAG") {
