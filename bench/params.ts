@@ -7,6 +7,8 @@ export interface Params {
   roundSeconds: number;
   latencySeconds: number;
   sustainSeconds: number;
+  /** most constant-rate levels the sustained-capacity search tries */
+  sustainLevels: number;
   visibleSeconds: number;
   drainWrites: number;
   drainRounds: number;
@@ -22,6 +24,7 @@ export const FULL: Params = {
   roundSeconds: 10,
   latencySeconds: 20,
   sustainSeconds: 60,
+  sustainLevels: 6,
   visibleSeconds: 20,
   drainWrites: 1_000_000,
   drainRounds: 5,
@@ -33,13 +36,14 @@ export const QUICK: Params = {
   quick: true,
   connections: 256,
   warmSeconds: 1,
-  rounds: 3,
+  rounds: 2,
   roundSeconds: 2,
-  latencySeconds: 4,
-  sustainSeconds: 5,
-  visibleSeconds: 4,
-  drainWrites: 100_000,
+  latencySeconds: 3,
+  sustainSeconds: 4,
+  sustainLevels: 1,
+  visibleSeconds: 3,
+  drainWrites: 50_000,
   drainRounds: 2,
-  coalesceWrites: 100_000,
+  coalesceWrites: 50_000,
   hotKeys: 1_000,
 };

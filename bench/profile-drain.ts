@@ -11,7 +11,13 @@ import Redis from "ioredis";
 
 if (process.argv[2] === "--child") {
   const [redisUrl, dbUrl, n] = process.argv.slice(3);
-  const config = loadConfig({ ...process.env, REDIS_URL: redisUrl, DATABASE_URL: dbUrl, KEY_PREFIX: "wb:", LOG_LEVEL: "warn" });
+  const config = loadConfig({
+    ...process.env,
+    REDIS_URL: redisUrl,
+    DATABASE_URL: dbUrl,
+    KEY_PREFIX: "wb:",
+    LOG_LEVEL: "warn",
+  });
   const k = keys("wb:");
   const probe = new Redis(redisUrl!);
   const flusher = new Flusher(config, k, 0, new Registry());
@@ -30,7 +36,16 @@ if (process.argv[2] === "--child") {
   try {
     await env.fill(n, (i) => `p:${i}`);
     const child = Bun.spawn(
-      ["bun", "--cpu-prof-md", `--cpu-prof-dir=${dir}`, import.meta.path, "--child", env.redis.url, env.dbUrl, String(n)],
+      [
+        "bun",
+        "--cpu-prof-md",
+        `--cpu-prof-dir=${dir}`,
+        import.meta.path,
+        "--child",
+        env.redis.url,
+        env.dbUrl,
+        String(n),
+      ],
       { stdout: "inherit", stderr: "inherit" },
     );
     await child.exited;

@@ -46,6 +46,17 @@ export class BenchEnv {
     return system("writeback", await startService(env, { cmd: [BINARY] }));
   }
 
+  /**
+   * writeback on an empty Redis and an empty table, so each scenario starts from the same
+   * state instead of inheriting millions of keys (and their AOF rewrites) from the last one.
+   * FLUSHALL is safe here: this Redis is the bench's own.
+   */
+  async freshWriteback(): Promise<System> {
+    await this.client.flushall();
+    await this.truncate();
+    return this.startWriteback();
+  }
+
   /** One of bench/baselines/*.ts, run from source by Bun. */
   async startBaseline(name: string, file: string, prefix: string): Promise<System> {
     const env = { REDIS_URL: this.redis.url, DATABASE_URL: this.dbUrl, KEY_PREFIX: prefix };
@@ -60,7 +71,14 @@ export class BenchEnv {
       const p = this.client.pipeline() as unknown as WritebackRedis & { exec(): Promise<unknown> };
       for (let j = i; j < Math.min(n, i + PER_CALL * PIPE); j += PER_CALL) {
         const ks = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => key(j + x));
-        p.wbSet(1 + ks.length, this.k.stream, ...ks.map((k) => this.k.cache(k)), 0, 0, ...ks.flatMap((k) => [k, VALUE]));
+        p.wbSet(
+          1 + ks.length,
+          this.k.stream,
+          ...ks.map((k) => this.k.cache(k)),
+          0,
+          0,
+          ...ks.flatMap((k) => [k, VALUE]),
+        );
       }
       await p.exec();
     }

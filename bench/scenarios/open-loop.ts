@@ -9,11 +9,31 @@ import type { Params } from "../params";
 let run = 0;
 const runId = (what: string) => `${what}-${Date.now()}-${run++}`;
 
-export async function latencyAt(env: BenchEnv, p: Params, wb: System, rate: number): Promise<ConstantResult> {
-  await env.waitDrained();
-  const r = await constantLoad({ port: wb.port, rate, seconds: p.latencySeconds, runId: runId("lat") });
-  await env.waitDrained();
-  return r;
+/** A fresh writeback, warmed up at `rate` (JIT, connections), drained, then handed to `fn`. */
+async function fresh<T>(env: BenchEnv, p: Params, rate: number, fn: (wb: System) => Promise<T>): Promise<T> {
+  const wb = await env.freshWriteback();
+  try {
+    await constantLoad({ port: wb.port, rate, seconds: p.warmSeconds, runId: runId("warm") });
+    await env.waitDrained();
+    return await fn(wb);
+  } finally {
+    await wb.stop();
+  }
+}
+
+export interface LatencyResult extends ConstantResult {
+  /** p99 of the server's own time per write (writeback_write_seconds), ms */
+  serverP99: number;
+}
+
+export async function latencyAt(env: BenchEnv, p: Params, rate: number): Promise<LatencyResult> {
+  return fresh(env, p, rate, async (wb) => {
+    const before = await scrape(wb.base);
+    const r = await constantLoad({ port: wb.port, rate, seconds: p.latencySeconds, runId: runId("lat") });
+    const h = histDelta(before, await scrape(wb.base), "writeback_write_seconds");
+    await env.waitDrained();
+    return { ...r, serverP99: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 99) };
+  });
 }
 
 export interface SustainLevel {
@@ -32,8 +52,11 @@ export interface SustainLevel {
  * 1 % of the rate breaks that within a 60 s run; one that keeps up hovers at what arrives
  * during FLUSH_LINGER_MS. (The slope is reported, not judged: the backlog is a sawtooth.)
  */
-export async function sustainLevel(env: BenchEnv, p: Params, wb: System, rate: number): Promise<SustainLevel> {
-  await env.waitDrained();
+export async function sustainLevel(env: BenchEnv, p: Params, rate: number): Promise<SustainLevel> {
+  return fresh(env, p, rate, (wb) => measureLevel(env, p, wb, rate));
+}
+
+async function measureLevel(env: BenchEnv, p: Params, wb: System, rate: number): Promise<SustainLevel> {
   const t: number[] = [];
   const backlog: number[] = [];
   const started = performance.now();
@@ -48,7 +71,10 @@ export async function sustainLevel(env: BenchEnv, p: Params, wb: System, rate: n
   const r = await constantLoad({ port: wb.port, rate, seconds: p.sustainSeconds, runId: runId("sus") });
   sampling = false;
   await sampler;
-  const half = Math.max(0, t.findIndex((x) => x >= p.sustainSeconds / 2));
+  const half = Math.max(
+    0,
+    t.findIndex((x) => x >= p.sustainSeconds / 2),
+  );
   const secondHalf = backlog.slice(half);
   const growth = secondHalf.length >= 3 ? slope(t.slice(half), secondHalf) : NaN;
   const maxBacklog = Math.max(...secondHalf);
@@ -61,13 +87,12 @@ export async function sustainLevel(env: BenchEnv, p: Params, wb: System, rate: n
 export async function sustained(
   env: BenchEnv,
   p: Params,
-  wb: System,
   peak: number,
   log: (m: string) => void,
 ): Promise<{ rate: number; levels: SustainLevel[] }> {
   const levels: SustainLevel[] = [];
   const tryAt = async (f: number) => {
-    const l = await sustainLevel(env, p, wb, f * peak);
+    const l = await sustainLevel(env, p, f * peak);
     levels.push(l);
     log(
       `  ${(f * 100).toFixed(0)}% of peak = ${l.rate.toFixed(0)}/s: achieved ${l.achieved.toFixed(0)}/s, backlog ≤ ${l.maxBacklog} (${l.growthPerSecond.toFixed(0)}/s), ${l.flat ? "flat" : "growing"}`,
@@ -76,10 +101,10 @@ export async function sustained(
   };
   let f = 0.7;
   if (await tryAt(f)) {
-    while (f < 1.25 && (await tryAt(f + 0.1))) f += 0.1;
+    while (f < 1.25 && levels.length < p.sustainLevels && (await tryAt(f + 0.1))) f += 0.1;
     return { rate: f * peak, levels };
   }
-  while (f > 0.15) {
+  while (f > 0.15 && levels.length < p.sustainLevels) {
     f -= 0.1;
     if (await tryAt(f)) return { rate: f * peak, levels };
   }
@@ -87,17 +112,19 @@ export async function sustained(
 }
 
 /** Write → committed in Postgres, from the flusher's own histogram, at a constant rate. */
-export async function visibility(env: BenchEnv, p: Params, wb: System, rate: number) {
-  await env.waitDrained();
-  const before = await scrape(wb.base);
-  const r = await constantLoad({ port: wb.port, rate, seconds: p.visibleSeconds, runId: runId("vis") });
-  await env.waitDrained();
-  const after = await scrape(wb.base);
-  const h = histDelta(before, after, "writeback_persist_lag_seconds");
-  return {
-    rate,
-    ok: r.ok,
-    p50Ms: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 50),
-    p99Ms: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 99),
-  };
+export async function visibility(env: BenchEnv, p: Params, rate: number) {
+  return fresh(env, p, rate, async (wb) => {
+    const before = await scrape(wb.base);
+    const r = await constantLoad({ port: wb.port, rate, seconds: p.visibleSeconds, runId: runId("vis") });
+    await env.waitDrained();
+    await Bun.sleep(600); // the threads report their histograms with their heartbeat
+    const after = await scrape(wb.base);
+    const h = histDelta(before, after, "writeback_persist_lag_seconds");
+    return {
+      rate,
+      ok: r.ok,
+      p50Ms: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 50),
+      p99Ms: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 99),
+    };
+  });
 }
