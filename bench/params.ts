@@ -44,6 +44,6 @@ export const QUICK: Params = {
   visibleSeconds: 3,
   drainWrites: 50_000,
   drainRounds: 2,
-  coalesceWrites: 50_000,
+  coalesceWrites: 100_000,
   hotKeys: 1_000,
 };

@@ -107,9 +107,13 @@ describe("Redis faults", () => {
     await check.write(svc.base, "ck:0", "before");
     await waitFor("persisted", async () => (await check.missing(s.dbUrl)).length === 0);
     const admin = new Redis(s.redis!.url);
-    const clients = (await admin.client("LIST")) as string;
-    const blocking = clients.split("\n").filter((l) => /cmd=xreadgroup/.test(l));
-    expect(blocking.length).toBeGreaterThan(0);
+    // After a flush a thread pauses (FLUSH_LINGER_MS) before it blocks in its next read.
+    let blocking: string[] = [];
+    await waitFor("a flusher blocked in XREADGROUP", async () => {
+      const clients = (await admin.client("LIST")) as string;
+      blocking = clients.split("\n").filter((l) => /cmd=xreadgroup/.test(l));
+      return blocking.length > 0;
+    });
     for (const line of blocking) await admin.client("KILL", "ID", /id=(\d+)/.exec(line)![1]!);
     admin.disconnect();
     for (let i = 0; i < 20; i++) await check.write(svc.base, `ck:${i}`, `after${i}`);

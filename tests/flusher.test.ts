@@ -49,6 +49,26 @@ describe("write path", () => {
     expect(pending[0]).toBe(0);
   });
 
+  test("acknowledging trims below the oldest entry still pending, never past it", async () => {
+    const stream = `${h.keys.stream}:trim`;
+    const group = "g";
+    const add = () => h.redis.xadd(stream, "*", "k", "x", "v", "1", "ver", "1") as Promise<string>;
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await add());
+    await h.redis.xgroup("CREATE", stream, group, "0");
+    await h.redis.xreadgroup("GROUP", group, "a", "COUNT", 3, "STREAMS", stream, ">"); // a holds 1-3
+    await h.redis.xreadgroup("GROUP", group, "b", "COUNT", 3, "STREAMS", stream, ">"); // b holds 4-6
+    const undelivered = await add();
+    // b's batch is persisted first: a's older pending entries keep everything from them on.
+    expect(await h.redis.wbAck(stream, group, ...ids.slice(3))).toBe(0);
+    expect(await h.redis.xlen(stream)).toBe(7);
+    // a's batch too: all six go; the entry nobody has read yet stays.
+    expect(await h.redis.wbAck(stream, group, ...ids.slice(0, 3))).toBe(6);
+    const left = (await h.redis.xrange(stream, "-", "+")).map(([id]) => id);
+    expect(left).toEqual([undelivered]);
+    await h.redis.del(stream);
+  });
+
   test("the version guard: an older batch never overwrites a newer row", async () => {
     await upsertBatch(h.db, ["guard"], ["new"], [200]);
     const changed = await upsertBatch(h.db, ["guard"], ["old"], [100]);

@@ -3,5 +3,5 @@
 
 /** Entries per XREADGROUP / XAUTOCLAIM; a flush batch gathers several reads. */
 export const READ_CHUNK = 500;
-/** Entry ids per XACK + XDEL script call. */
+/** Entry ids per acknowledge-and-trim script call (ack.lua). */
 export const ACK_CHUNK = 250;
