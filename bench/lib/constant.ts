@@ -24,7 +24,10 @@ export async function constantLoad(o: {
   connections?: number;
   keyspace?: number;
 }): Promise<ConstantResult> {
-  const args = { connections: 64, ...o, rate: Math.round(o.rate) };
+  // Enough connections that a stall of a few ms does not exhaust them (at 15k writes/s a
+  // 10 ms stall needs 150 in flight): many independent clients would not queue behind each
+  // other. A request that does wait for a connection is still timed from its due time.
+  const args = { connections: 256, ...o, rate: Math.round(o.rate) };
   const proc = Bun.spawn(["bun", `${import.meta.dir}/../load/constant.ts`, JSON.stringify(args)], {
     stdout: "pipe",
     stderr: "pipe",
