@@ -20,7 +20,6 @@ import { deliveryCounts, reclaim } from "./reclaim";
 
 type StreamReply = [stream: string, entries: RawEntry[]][] | null;
 
-
 export class Flusher {
   readonly consumer: string;
   private redis: WritebackRedis;
