@@ -172,7 +172,9 @@ try {
   const [pg] = await env.sql<{ server_version: string; synchronous_commit: string }[]>`
     SELECT current_setting('server_version') AS server_version, current_setting('synchronous_commit') AS synchronous_commit`;
   const wrkVersion = (await $`wrk -v`.nothrow().quiet().text()).split("\n")[0]?.trim();
-  const commit = (await $`git rev-parse --short HEAD`.cwd(ROOT).nothrow().quiet().text()).trim() || "unknown";
+  const head = (await $`git rev-parse --short HEAD`.cwd(ROOT).nothrow().quiet().text()).trim() || "unknown";
+  const dirty = (await $`git status --porcelain -- src sql bench :!bench/results`.cwd(ROOT).nothrow().quiet().text()).trim() !== "";
+  const commit = dirty ? `${head} with uncommitted changes` : head;
   const date = new Date().toISOString().slice(0, 10);
   const report = [
     `# writeback bench, ${date}${p.quick ? " (--quick)" : ""}`,
