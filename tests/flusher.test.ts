@@ -42,6 +42,22 @@ describe("write path", () => {
     expect(await getRow(h.db, "hot")).toEqual({ value: winner, version: highest });
   });
 
+  test("a burst larger than one script call: every write answered with its own version, in order per key", async () => {
+    // 700 writes in one turn: the writer sends them as several calls of at most 256 writes.
+    const results = await Promise.all(Array.from({ length: 700 }, (_, i) => h.post(`burst:${i % 7}`, `b${i}`)));
+    const versions = await Promise.all(results.map((r) => versionOf(r)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    for (let k = 0; k < 7; k++) {
+      // writes to one key were sent in request order, so their versions rise in that order
+      const mine = versions.filter((_, i) => i % 7 === k);
+      expect(mine).toEqual([...mine].sort((a, b) => a - b));
+      expect(new Set(mine).size).toBe(100);
+      const last = mine[mine.length - 1]!;
+      await waitForDb(h.db, `burst:${k}`, last);
+      expect(await getRow(h.db, `burst:${k}`)).toEqual({ value: `b${693 + k}`, version: last });
+    }
+  });
+
   test("acknowledged entries are removed from the stream: it drains to zero", async () => {
     for (let i = 0; i < 300; i++) await h.post(`trim:${i % 50}`, `v${i}`);
     await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);

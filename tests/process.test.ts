@@ -8,6 +8,7 @@ import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
 import { startService, set, waitFor, type Running } from "./helpers/service";
 import { freePort, PrivateRedis } from "./helpers/services";
+import { readdir } from "node:fs/promises";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
@@ -161,6 +162,25 @@ describe("flusher threads", () => {
     const restarts = Number(/^writeback_worker_restarts_total (\d+)/m.exec(metrics)?.[1]);
     expect(restarts).toBeGreaterThanOrEqual(1);
     await waitFor("healthy again", async () => (await fetch(`${svc.base}/health`)).status === 200);
+  });
+});
+
+describe("scheduling", () => {
+  test("flusher threads run at FLUSH_NICE, the HTTP thread at the process's own priority", async () => {
+    s.redis = await PrivateRedis.start();
+    const svc = await start({ FLUSH_WORKERS: "2", FLUSH_NICE: "7" });
+    const niceOf = async () => {
+      const out: { tid: number; nice: number }[] = [];
+      for (const tid of await readdir(`/proc/${svc.proc.pid}/task`)) {
+        const stat = await Bun.file(`/proc/${svc.proc.pid}/task/${tid}/stat`).text().catch(() => "");
+        // the 19th field, counted after the ")" that closes the thread's name
+        if (stat) out.push({ tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]) });
+      }
+      return out;
+    };
+    await waitFor("two niced threads", async () => (await niceOf()).filter((t) => t.nice === 7).length === 2);
+    const main = (await niceOf()).find((t) => t.tid === svc.proc.pid); // the HTTP thread
+    expect(main?.nice).toBe(0);
   });
 });
 
