@@ -4,8 +4,8 @@
 import { $ } from "bun";
 import { mkdirSync } from "node:fs";
 import { BenchEnv } from "./lib/env";
-import { machine } from "./lib/procfs";
-import { cpuTable, fmtMiB, fmtRate, fmtRatio, table, type Figure } from "./lib/report";
+import { describeSetup } from "./lib/setup";
+import { cpuTable, fmtMiB, fmtRate, fmtRatio, renderReport, updateReadme, type Figure } from "./lib/report";
 import { FULL, QUICK } from "./params";
 import { coalescing, drain } from "./scenarios/drain";
 import { latencyAt, sustained, visibility } from "./scenarios/open-loop";
@@ -167,68 +167,50 @@ try {
     );
   }
 
-  const m = machine();
-  const redisVersion = /redis_version:(\S+)/.exec(await env.client.info("server"))?.[1];
-  const [pg] = await env.sql<{ server_version: string; synchronous_commit: string }[]>`
-    SELECT current_setting('server_version') AS server_version, current_setting('synchronous_commit') AS synchronous_commit`;
-  const wrkVersion = (await $`wrk -v`.nothrow().quiet().text()).split("\n")[0]?.trim();
-  const head = (await $`git rev-parse --short HEAD`.cwd(ROOT).nothrow().quiet().text()).trim() || "unknown";
-  const dirty = (await $`git status --porcelain -- src sql bench :!bench/results`.cwd(ROOT).nothrow().quiet().text()).trim() !== "";
-  const commit = dirty ? `${head} with uncommitted changes` : head;
   const date = new Date().toISOString().slice(0, 10);
-  const report = [
-    `# writeback bench, ${date}${p.quick ? " (--quick)" : ""}`,
-    "",
-    `Machine: ${m.cores} cores, ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}. Bun ${Bun.version}, Redis ${redisVersion} (private, AOF everysec), PostgreSQL ${pg?.server_version} (synchronous_commit ${pg?.synchronous_commit}), ${wrkVersion}. writeback ${commit}, settings: ${JSON.stringify({ FLUSH_BATCH: batch, ...serviceEnv })}.`,
-    `Every load generator, server and database shares the same ${m.cores} cores. Medians of ${p.rounds} interleaved rounds (min–max) after a warm-up; ratios are paired round by round; ${p.connections} connections.`,
-    "",
-    table(figures),
-    "",
-    ...(t
-      ? [
-          `Where the CPU goes, per write, over the writeback throughput rounds and the drain that followed each:`,
-          "",
-          cpuTable("process", t.cpuPerWrite),
-          "",
-        ]
-      : []),
-    ...(d
-      ? [
-          `Per entry during the ${p.drainWrites.toLocaleString("en-US")}-key drains:`,
-          "",
-          cpuTable("process", d.cpuPerEntry),
-          "",
-        ]
-      : []),
-    ...(sus
-      ? [
-          `Sustained-capacity levels tried: ${sus.levels.map((l) => `${Math.round(l.rate)}/s ${l.flat ? "flat" : "not flat"} (backlog ≤ ${l.maxBacklog})`).join("; ")}.`,
-        ]
-      : []),
-    ...notes.map((n) => `\n${n}`),
-    "",
-    `Reproduce: \`bun run bench${p.quick ? " --quick" : ""}\` (needs wrk and redis-server; see bench/README.md). Took ${Math.round((Date.now() - started) / 1000)} s.`,
-    "",
-  ].join("\n");
+  const setup = await describeSetup(env, ROOT, { FLUSH_BATCH: batch, ...serviceEnv });
+  const report = renderReport({
+    title: `writeback bench, ${date}${p.quick ? " (--quick)" : ""}`,
+    setup: [
+      setup,
+      `Every load generator, server and database shares the same cores. Medians of ${p.rounds} interleaved rounds (min–max) after a warm-up; ratios are paired round by round; ${p.connections} connections.`,
+    ],
+    figures,
+    sections: [
+      ...(t
+        ? [
+            {
+              title:
+                "Where the CPU goes, per write, over the writeback throughput rounds and the drain that followed each:",
+              body: cpuTable("process", t.cpuPerWrite),
+            },
+          ]
+        : []),
+      ...(d
+        ? [
+            {
+              title: `Per entry during the ${p.drainWrites.toLocaleString("en-US")}-key drains:`,
+              body: cpuTable("process", d.cpuPerEntry),
+            },
+          ]
+        : []),
+    ],
+    notes: [
+      ...(sus
+        ? [
+            `Sustained-capacity levels tried: ${sus.levels.map((l) => `${Math.round(l.rate)}/s ${l.flat ? "flat" : "not flat"} (backlog ≤ ${l.maxBacklog})`).join("; ")}.`,
+          ]
+        : []),
+      ...notes,
+      `Reproduce: \`bun run bench${p.quick ? " --quick" : ""}\` (needs wrk and redis-server; see bench/README.md). Took ${Math.round((Date.now() - started) / 1000)} s.`,
+    ],
+  });
   console.log(report);
   mkdirSync(`${import.meta.dir}/results`, { recursive: true });
   const file = `${import.meta.dir}/results/${date}${p.quick || only ? "-partial" : ""}.md`;
   await Bun.write(file, report);
   log(`written to ${file}`);
-  if (!p.quick && !only) {
-    const readme = await Bun.file(`${ROOT}/README.md`).text();
-    const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
-    if (marked.test(readme)) {
-      await Bun.write(
-        `${ROOT}/README.md`,
-        readme.replace(
-          marked,
-          `<!-- bench:start -->\n${report.split("\n").slice(2).join("\n").trim()}\n<!-- bench:end -->`,
-        ),
-      );
-      log("README.md table updated");
-    }
-  }
+  if (!p.quick && !only && (await updateReadme(`${ROOT}/README.md`, report))) log("README.md table updated");
 } finally {
   await env.close();
 }

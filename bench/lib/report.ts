@@ -31,3 +31,36 @@ export function cpuTable(title: string, perWrite: Record<string, number>): strin
   );
   return [`| ${title} | CPU µs | share |`, "|---|---|---|", ...rows, `| total | ${total.toFixed(1)} | |`].join("\n");
 }
+
+export interface Report {
+  title: string;
+  /** what ran where: machine, versions, settings, method */
+  setup: string[];
+  figures: Figure[];
+  sections: { title: string; body: string }[];
+  notes: string[];
+}
+
+export function renderReport(r: Report): string {
+  return [
+    `# ${r.title}`,
+    "",
+    ...r.setup,
+    "",
+    table(r.figures),
+    "",
+    ...r.sections.flatMap((s) => [s.title, "", s.body, ""]),
+    ...r.notes.flatMap((n) => [n, ""]),
+  ].join("\n");
+}
+
+const MARKED = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
+
+/** Puts the report (without its title) between the README's bench markers; false if it has none. */
+export async function updateReadme(path: string, report: string): Promise<boolean> {
+  const readme = await Bun.file(path).text();
+  if (!MARKED.test(readme)) return false;
+  const body = report.split("\n").slice(2).join("\n").trim();
+  await Bun.write(path, readme.replace(MARKED, `<!-- bench:start -->\n${body}\n<!-- bench:end -->`));
+  return true;
+}
