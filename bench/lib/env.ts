@@ -3,6 +3,8 @@
 // test. Nothing here touches the shared Redis or any other database.
 import postgres from "postgres";
 import { connect, type WritebackRedis } from "../../src/cache/redis";
+import { setScriptArgs } from "../../src/cache/writer";
+import { CpuMeter, pidsNamed } from "./procfs";
 import { keys } from "../../src/keys";
 import { migrate } from "../../src/store/db";
 import { startService, type Running } from "../../tests/helpers/service";
@@ -70,18 +72,20 @@ export class BenchEnv {
     for (let i = 0; i < n; i += PER_CALL * PIPE) {
       const p = this.client.pipeline() as unknown as WritebackRedis & { exec(): Promise<unknown> };
       for (let j = i; j < Math.min(n, i + PER_CALL * PIPE); j += PER_CALL) {
-        const ks = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => key(j + x));
-        p.wbSet(
-          1 + ks.length,
-          this.k.stream,
-          ...ks.map((k) => this.k.cache(k)),
-          0,
-          0,
-          ...ks.flatMap((k) => [k, VALUE]),
-        );
+        const writes = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => ({ key: key(j + x), value: VALUE }));
+        p.wbSet(...setScriptArgs(this.k, writes, 0, 0));
       }
       await p.exec();
     }
+  }
+
+  /** CPU of a writeback process, this run's Redis and every Postgres process. */
+  cpuMeter(writebackPid: number): CpuMeter {
+    return new CpuMeter({
+      writeback: () => [writebackPid],
+      redis: () => [this.redis.proc!.pid],
+      postgres: () => pidsNamed("postgres"),
+    });
   }
 
   backlog(): Promise<number> {

@@ -3,7 +3,6 @@
 // few hot keys, drained the same way. Memory: what Redis holds once a run has drained.
 import { upsertCeiling } from "../baselines/pg";
 import type { BenchEnv, System } from "../lib/env";
-import { CpuMeter, pidsNamed } from "../lib/procfs";
 import { scrape } from "../lib/scrape";
 import { spread, type Spread } from "../lib/stats";
 import type { Params } from "../params";
@@ -16,11 +15,7 @@ async function drainOnce(env: BenchEnv, n: number, key: (i: number) => string) {
   // process start-up is not counted.
   const t0 = performance.now();
   const remaining = await env.backlog();
-  const meter = new CpuMeter({
-    writeback: () => [wb.pid],
-    redis: () => [env.redis.proc!.pid],
-    postgres: () => pidsNamed("postgres"),
-  }).start();
+  const meter = env.cpuMeter(wb.pid).start();
   await env.waitDrained();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = meter.stop();

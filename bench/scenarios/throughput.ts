@@ -1,7 +1,7 @@
 // Peak write throughput, closed loop (wrk), against the baselines in the same run:
 // A, B-http, B-naive, B-redis, A, B-http, ... so that drift on a shared machine hits all alike.
 import { BenchEnv, type System } from "../lib/env";
-import { CpuMeter, pidsNamed, sampleMaxRss } from "../lib/procfs";
+import { sampleMaxRss } from "../lib/procfs";
 import { redisBenchmark } from "../lib/redis-benchmark";
 import { spread, type Spread } from "../lib/stats";
 import { wrk } from "../lib/wrk";
@@ -45,11 +45,7 @@ export async function throughput(
   let redisRequests = 50_000;
   let run = 0;
 
-  const meter = new CpuMeter({
-    writeback: () => [s.writeback.pid],
-    redis: () => [env.redis.proc!.pid],
-    postgres: () => pidsNamed("postgres"),
-  });
+  const meter = env.cpuMeter(s.writeback.pid);
 
   const http = async (sys: System, seconds: number) =>
     wrk({

@@ -18,6 +18,20 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** The arguments of one set.lua call: key count, stream, cache hashes, limits, key/value pairs. */
+export function setScriptArgs(
+  k: Keys,
+  writes: { key: string; value: string }[],
+  maxBacklog: number,
+  maxLagMs: number,
+): (string | number)[] {
+  const args: (string | number)[] = [1 + writes.length, k.stream];
+  for (const w of writes) args.push(k.cache(w.key));
+  args.push(maxBacklog, maxLagMs);
+  for (const w of writes) args.push(w.key, w.value);
+  return args;
+}
+
 export class Writer {
   private queue: Pending[] = [];
   private bytes = 0;
@@ -50,10 +64,7 @@ export class Writer {
     if (batch.length === 0) return;
     this.queue = [];
     this.bytes = 0;
-    const args: (string | number)[] = [1 + batch.length, this.k.stream];
-    for (const w of batch) args.push(this.k.cache(w.key));
-    args.push(this.config.MAX_BACKLOG, this.config.MAX_LAG_MS);
-    for (const w of batch) args.push(w.key, w.value);
+    const args = setScriptArgs(this.k, batch, this.config.MAX_BACKLOG, this.config.MAX_LAG_MS);
     this.redis.wbSet(...args).then(
       (versions) => batch.forEach((w, i) => w.resolve(versions[i]!)),
       (err) => batch.forEach((w) => w.reject(err)),
