@@ -55,7 +55,3 @@ export async function wrk(o: WrkOptions): Promise<WrkResult> {
     cpuUs: usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : 0,
   };
 }
-
-export async function haveWrk(): Promise<boolean> {
-  return Bun.which("wrk") !== null;
-}

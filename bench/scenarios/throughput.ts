@@ -18,7 +18,6 @@ export interface ThroughputResult {
   cpuPerWrite: Record<string, number>;
   maxRssBytes: number;
   errors: number;
-  p99Ms: Spread;
 }
 
 export async function throughput(
@@ -37,7 +36,6 @@ export async function throughput(
     naive: [],
     redis: [],
   };
-  const p99: number[] = [];
   const cpu: Record<string, number> = {};
   let writes = 0;
   let errors = 0;
@@ -66,7 +64,6 @@ export async function throughput(
     const used = meter.stop();
     if (record) {
       rps.writeback.push(a.rps);
-      p99.push(a.p99Ms);
       writes += a.requests;
       errors += a.errors + a.non2xx;
       for (const [k, v] of Object.entries({ ...used, wrk: a.cpuUs })) cpu[k] = (cpu[k] ?? 0) + v;
@@ -108,6 +105,5 @@ export async function throughput(
     cpuPerWrite,
     maxRssBytes: maxRss,
     errors,
-    p99Ms: spread(p99),
   };
 }
