@@ -1,5 +1,5 @@
 // Wiring: config, connections, the HTTP server, the flusher threads, and signals.
-import { connect } from "./cache/redis";
+import { connect, waitReady } from "./cache/redis";
 import { ConfigError, helpText, loadConfig, type Config } from "./config";
 import { FlusherPool } from "./flusher/pool";
 import { createApp } from "./http/app";
@@ -37,6 +37,12 @@ const app = createApp({ config, redis, db, keys: keys(config.KEY_PREFIX), metric
 
 redis.once("ready", () => checkRedisSafety(redis));
 flushers.start();
+// Listen once the write path's Redis connection is up, so the first requests are not
+// refused for a connection still being made. If Redis is down, listen anyway after the
+// connect timeout: writes answer 503 REDIS_UNAVAILABLE and /ready says why.
+await waitReady(redis, config.REDIS_COMMAND_TIMEOUT_MS).catch(() =>
+  log.warn("Redis not reachable at start; listening anyway, writes answer 503 until it is"),
+);
 app.listen({ port: config.PORT, hostname: config.HOST });
 log.info("writeback listening", { port: app.server?.port, flushWorkers: config.FLUSH_WORKERS });
 

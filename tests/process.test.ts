@@ -128,6 +128,28 @@ describe("Redis faults", () => {
     await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
   });
 
+  test("started before Redis: listens after the connect timeout, answers 503 until Redis is up, then writes", async () => {
+    s.redis = new PrivateRedis(await freePort()); // not started yet
+    const svc = await start({ KEY_PREFIX: "late:", REDIS_COMMAND_TIMEOUT_MS: "300" });
+    const r = await set(svc.base, "late:1", "x");
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("REDIS_UNAVAILABLE");
+    expect((await fetch(`${svc.base}/ready`)).status).toBe(503);
+    await s.redis.start();
+    await waitFor("writes accepted", async () => (await set(svc.base, "late:1", "y")).status === 200);
+    expect((await fetch(`${svc.base}/ready`)).status).toBe(200);
+  });
+
+  test("the first write after start is accepted: it listens only once its Redis connection is up", async () => {
+    s.redis = await PrivateRedis.start();
+    for (let i = 0; i < 3; i++) {
+      const svc = await start({ KEY_PREFIX: `first${i}:` });
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, j) => set(svc.base, `first${i}:${j}`, "v")));
+      expect(answers.map((a) => a.status)).toEqual(new Array(8).fill(200));
+      svc.proc.kill(9);
+    }
+  });
+
   test("FLUSHALL under load: the flusher recreates its group and later writes still win in Postgres", async () => {
     s.redis = await PrivateRedis.start();
     const svc = await start({ KEY_PREFIX: "fa:" });

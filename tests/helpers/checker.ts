@@ -6,6 +6,8 @@ import { set } from "./service";
 export class Checker {
   readonly acked = new Map<string, { version: number; value: string }>();
   failures = 0;
+  /** what each failure was (status and error code, or the exception), for the test's message */
+  readonly failureReasons: string[] = [];
   attempts = 0;
   /** the longest any one write took to answer, acknowledged or not */
   slowestMs = 0;
@@ -18,13 +20,14 @@ export class Checker {
       r = await set(base, key, value).finally(() => {
         this.slowestMs = Math.max(this.slowestMs, performance.now() - started);
       });
-    } catch {
+    } catch (err) {
       this.failures++; // connection refused/reset: not acknowledged
+      this.failureReasons.push(String(err));
       return 0;
     }
     if (r.status !== 200) {
       this.failures++;
-      await r.body?.cancel();
+      this.failureReasons.push(`${r.status} ${await r.text().catch(() => "")}`);
       return r.status;
     }
     const { version } = (await r.json()) as { version: number };
