@@ -3,19 +3,17 @@
 import { Elysia } from "elysia";
 import { loadConfig } from "../../src/config";
 import { readJson } from "../../src/http/body";
-import { checkKey, checkSetBody, checkValue } from "../../src/http/validate";
+import { checkWrite, setBodyLimit } from "../../src/http/validate";
 
 const c = loadConfig();
-const bodyLimit = 6 * (c.MAX_VALUE_BYTES + c.MAX_KEY_BYTES) + 1024;
+const bodyLimit = setBodyLimit(c);
 let version = 0;
 
 new Elysia()
   .post(
     "/set",
     ({ body }) => {
-      const { key, value } = checkSetBody(body);
-      checkKey(key, c.MAX_KEY_BYTES);
-      checkValue(value, c.MAX_VALUE_BYTES);
+      const { key, value } = checkWrite(body, c);
       return { status: "cached", key, version: ++version };
     },
     { parse: ({ request }) => readJson(request, bodyLimit) },

@@ -6,10 +6,10 @@ import { Elysia } from "elysia";
 import Redis from "ioredis";
 import { loadConfig } from "../../src/config";
 import { readJson } from "../../src/http/body";
-import { checkKey, checkSetBody, checkValue } from "../../src/http/validate";
+import { checkWrite, setBodyLimit } from "../../src/http/validate";
 
 const c = loadConfig();
-const bodyLimit = 6 * (c.MAX_VALUE_BYTES + c.MAX_KEY_BYTES) + 1024;
+const bodyLimit = setBodyLimit(c);
 const redis = new Redis(c.REDIS_URL);
 const prefix = c.KEY_PREFIX;
 
@@ -17,9 +17,7 @@ new Elysia()
   .post(
     "/set",
     async ({ body }) => {
-      const { key, value } = checkSetBody(body);
-      checkKey(key, c.MAX_KEY_BYTES);
-      checkValue(value, c.MAX_VALUE_BYTES);
+      const { key, value } = checkWrite(body, c);
       const version = await redis.incr(`${prefix}ver:${key}`);
       await redis.hset(`${prefix}c:${key}`, "v", value, "ver", version);
       await redis.xadd(`${prefix}stream`, "*", "k", key, "v", value, "ver", String(version));

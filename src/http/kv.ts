@@ -6,7 +6,7 @@ import { backlogFull, dbUnavailable, invalid, notFound, redisUnavailable, shutti
 import { getRow, withDeadline } from "../store/db";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
-import { checkKey, checkSetBody, checkValue } from "./validate";
+import { checkKey, checkWrite, setBodyLimit } from "./validate";
 
 /** The key of /get/<key>, percent-decoded from the raw URL (no dot-segment normalisation). */
 function keyFromUrl(url: string): string {
@@ -22,9 +22,8 @@ function keyFromUrl(url: string): string {
 
 export function kvRoutes(d: Deps) {
   const { config: c, redis, keys: k, metrics } = d;
-  // The body may hold a value of MAX_VALUE_BYTES in which every byte is JSON-escaped (\u0001).
   const writer = new Writer(redis, k, c);
-  const bodyLimit = 6 * (c.MAX_VALUE_BYTES + c.MAX_KEY_BYTES) + 1024;
+  const bodyLimit = setBodyLimit(c);
 
   return new Elysia()
     .post(
@@ -32,9 +31,7 @@ export function kvRoutes(d: Deps) {
       async ({ body }) => {
         const started = performance.now();
         if (d.state.shuttingDown) throw shuttingDown();
-        const { key, value } = checkSetBody(body);
-        checkKey(key, c.MAX_KEY_BYTES);
-        checkValue(value, c.MAX_VALUE_BYTES);
+        const { key, value } = checkWrite(body, c);
         let version: string;
         try {
           version = await writer.write(key, value);

@@ -1,6 +1,7 @@
 // What a key and a value may be. Checked before anything reaches Redis.
 import { Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
+import type { Config } from "../config";
 import { invalid, tooLarge } from "../errors";
 
 export const SetBody = T.Object(
@@ -33,4 +34,20 @@ export function checkValue(value: string, maxBytes: number): void {
   // Postgres text cannot hold U+0000; refusing it here keeps it out of the dead-letter stream.
   if (value.includes("\u0000")) throw invalid("value", "contains U+0000, which Postgres cannot store");
   if (!value.isWellFormed()) throw invalid("value", "contains an unpaired UTF-16 surrogate");
+}
+
+/** The largest POST /set body: a value of MAX_VALUE_BYTES in which every byte is JSON-escaped (\u0001). */
+export function setBodyLimit(c: Pick<Config, "MAX_KEY_BYTES" | "MAX_VALUE_BYTES">): number {
+  return 6 * (c.MAX_VALUE_BYTES + c.MAX_KEY_BYTES) + 1024;
+}
+
+/** Every check of a POST /set body: its shape, then the key, then the value. */
+export function checkWrite(
+  body: unknown,
+  c: Pick<Config, "MAX_KEY_BYTES" | "MAX_VALUE_BYTES">,
+): { key: string; value: string } {
+  const w = checkSetBody(body);
+  checkKey(w.key, c.MAX_KEY_BYTES);
+  checkValue(w.value, c.MAX_VALUE_BYTES);
+  return w;
 }
