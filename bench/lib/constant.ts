@@ -1,4 +1,5 @@
 // Runs the open-loop generator (bench/load/constant.ts) in its own process.
+import { childCpuMicros } from "./procfs";
 export interface ConstantResult {
   target: number;
   sent: number;
@@ -36,6 +37,5 @@ export async function constantLoad(o: {
   await proc.exited;
   const line = out.trim().split("\n").pop() ?? "";
   if (proc.exitCode !== 0 || !line.startsWith("{")) throw new Error(`load generator failed:\n${out}\n${err}`);
-  const usage = proc.resourceUsage();
-  return { ...JSON.parse(line), cpuUs: usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : 0 };
+  return { ...JSON.parse(line), cpuUs: childCpuMicros(proc) };
 }

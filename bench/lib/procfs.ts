@@ -15,6 +15,14 @@ export function cpuMicros(pid: number): number {
   }
 }
 
+/** User + system CPU an exited child used, in microseconds (from its rusage). */
+export function childCpuMicros(proc: {
+  resourceUsage(): { cpuTime: { user: number | bigint; system: number | bigint } } | undefined;
+}): number {
+  const usage = proc.resourceUsage();
+  return usage ? Number(usage.cpuTime.user) + Number(usage.cpuTime.system) : 0;
+}
+
 export function rssBytes(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

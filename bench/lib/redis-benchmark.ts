@@ -1,4 +1,5 @@
 // B-redis: the write script alone, EVALSHA from redis-benchmark, one write (a new key) per call.
+import { childCpuMicros } from "./procfs";
 export async function redisBenchmark(o: {
   port: number;
   sha: string;
@@ -36,9 +37,8 @@ export async function redisBenchmark(o: {
   await proc.exited;
   const row = out.split(/[\r\n]+/).find((l) => l.startsWith('"EVALSHA'));
   if (!row) throw new Error(`redis-benchmark failed:\n${out}`);
-  const usage = proc.resourceUsage();
   return {
     rps: Number(JSON.parse(`[${row}]`)[1]),
-    cpuUs: usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : 0,
+    cpuUs: childCpuMicros(proc),
   };
 }

@@ -1,4 +1,5 @@
 // Closed-loop peak load: wrk, with a Lua script that gives every request a new key.
+import { childCpuMicros } from "./procfs";
 const SCRIPT = `${import.meta.dir}/../wrk/set.lua`;
 
 export interface WrkResult {
@@ -44,7 +45,6 @@ export async function wrk(o: WrkOptions): Promise<WrkResult> {
   const line = out.split("\n").find((l) => l.startsWith("JSON "));
   if (proc.exitCode !== 0 || !line) throw new Error(`wrk failed (exit ${proc.exitCode}):\n${out}\n${err}`);
   const j = JSON.parse(line.slice(5));
-  const usage = proc.resourceUsage();
   return {
     rps: j.requests / j.seconds,
     requests: j.requests,
@@ -52,6 +52,6 @@ export async function wrk(o: WrkOptions): Promise<WrkResult> {
     non2xx: j.non2xx,
     p50Ms: j.p50 / 1000,
     p99Ms: j.p99 / 1000,
-    cpuUs: usage ? Number(usage.cpuTime.user + usage.cpuTime.system) : 0,
+    cpuUs: childCpuMicros(proc),
   };
 }
