@@ -6,6 +6,8 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
+/** The largest key every store can index and every GET /get/<key> URL can carry. */
+export const MAX_KEY_LIMIT = 2048;
 
 const Int = (def: number, min: number, max: number, doc: string) =>
   T.Integer({ default: def, minimum: min, maximum: max, description: doc });
@@ -14,7 +16,7 @@ const Str = (def: string, doc: string, pattern?: string) =>
 
 export const ConfigSchema = T.Object({
   PORT: Int(8000, 0, 65535, "HTTP port (0 picks a free one)"),
-  HOST: Str("0.0.0.0", "HTTP listen address"),
+  HOST: Str("127.0.0.1", "HTTP listen address (0.0.0.0 to serve other hosts; see Security in the README)"),
   REDIS_URL: Str("redis://127.0.0.1:6379", "Redis holding the cache and the write stream", "^rediss?://"),
   DATABASE_URL: Str(
     "postgres://postgres:postgres@127.0.0.1:5432/postgres",
@@ -25,6 +27,7 @@ export const ConfigSchema = T.Object({
   CONSUMER_NAME: Str("writeback", "stable consumer-group name stem; thread i consumes as <stem>-<i>"),
   FLUSH_WORKERS: Int(2, 1, 64, "flusher threads"),
   FLUSH_BATCH: Int(25_000, 1, 1_000_000, "most stream entries per flush (one transaction)"),
+  FLUSH_BATCH_BYTES: Int(16 * MiB, 64 * KiB, 1024 * MiB, "most bytes of keys and values read into one flush and sent in one statement"),
   FLUSH_LINGER_MS: Int(50, 0, 10 * SECOND, "pause after a flush that found no backlog, so writes gather into larger flushes"),
   FLUSH_NICE: Int(10, 0, 19, "nice value of the flusher threads: under CPU contention, requests are served first"),
   FLUSH_BLOCK_MS: Int(1000, 1, 60 * SECOND, "longest wait for new entries in one read"),
@@ -34,11 +37,28 @@ export const ConfigSchema = T.Object({
   FLUSH_RETRY_MAX_MS: Int(10 * SECOND, 10, 10 * MINUTE, "cap of the flusher's exponential backoff"),
   DB_STATEMENT_TIMEOUT_MS: Int(10 * SECOND, 100, 10 * MINUTE, "statement_timeout and app-level deadline of one flush"),
   DB_LOCK_TIMEOUT_MS: Int(5 * SECOND, 10, 10 * MINUTE, "lock_timeout of one flush"),
-  MAX_KEY_BYTES: Int(1024, 1, 64 * KiB, "largest key, in UTF-8 bytes"),
+  FLUSH_STUCK_MS: Int(2 * MINUTE, 100, 24 * 60 * MINUTE, "a thread retrying one batch for longer than this makes /health answer 503"),
+  // 2048: a Postgres btree entry holds at most 2704 bytes, MySQL's InnoDB key 3072; and a
+  // key percent-encoded whole (3 bytes per byte) still fits a URL well under Bun's 16 KiB.
+  MAX_KEY_BYTES: Int(1024, 1, MAX_KEY_LIMIT, "largest key, in UTF-8 bytes"),
   MAX_VALUE_BYTES: Int(1 * MiB, 1, 256 * MiB, "largest value, in UTF-8 bytes"),
   MAX_BACKLOG: Int(0, 0, Number.MAX_SAFE_INTEGER, "writes not yet persisted above which writes answer 503 (0 = unlimited)"),
-  MAX_LAG_MS: Int(0, 0, Number.MAX_SAFE_INTEGER, "age of the oldest unpersisted write above which writes answer 503 (0 = unlimited)"),
+  MAX_LAG_MS: Int(
+    0,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    "age of the oldest unpersisted write above which writes answer 503 (0 = unlimited; else at least FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS)",
+  ),
   REDIS_COMMAND_TIMEOUT_MS: Int(2 * SECOND, 10, MINUTE, "a Redis command on the request path fails after this long"),
+  ADMIN_TOKEN: T.String({
+    default: "",
+    description: "Bearer token for /dead-letters* (and /metrics with METRICS_AUTH=admin); unset: those answer only on loopback",
+  }),
+  API_TOKEN: T.String({ default: "", description: "Bearer token required on the data routes (/set, /get) when set" }),
+  METRICS_AUTH: T.Union([T.Literal("none"), T.Literal("admin")], {
+    default: "none",
+    description: "none | admin: whether /metrics needs the admin token (or loopback)",
+  }),
   SHUTDOWN_GRACE_MS: Int(10 * SECOND, 0, 10 * MINUTE, "on SIGTERM, how long the flusher may drain before exit"),
   LOG_LEVEL: T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error")], {
     default: "info",
@@ -46,7 +66,7 @@ export const ConfigSchema = T.Object({
   }),
   CRASH_POINT: T.String({
     default: "",
-    description: "tests only: kill the process at a flusher step (before-write, after-commit, after-ack), or thread-throw",
+    description: "tests only (src/testing/crash.ts): before-write, after-commit, after-ack, thread-throw, driver-throw",
   }),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -59,13 +79,15 @@ export class ConfigError extends Error {
 }
 
 const INTEGER = /^-?\d+$/;
+/** Text settings whose empty value means "off" rather than "use the default". */
+const OPTIONAL_TEXT = new Set(["CRASH_POINT", "ADMIN_TOKEN", "API_TOKEN"]);
 
 /** Reads the settings from `env`; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
     const text = env[name];
-    if (text === undefined || (text === "" && name !== "CRASH_POINT")) continue;
+    if (text === undefined || (text === "" && !OPTIONAL_TEXT.has(name))) continue;
     if (schema.type === "integer") {
       if (!INTEGER.test(text.trim())) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(text)}`);
       raw[name] = Number(text.trim());
@@ -74,7 +96,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = Value.Default(ConfigSchema, raw) as Config;
   const first = Value.Errors(ConfigSchema, config).First();
   if (first) throw new ConfigError(first.path.replace(/^\//, ""), first.message);
+  checkCombinations(config);
   return config;
+}
+
+/** Rules between settings, each naming the variable to change. */
+function checkCombinations(c: Config): void {
+  // A dead instance's entries stay pending (and count as the oldest unpersisted write) until
+  // another instance reclaims them, up to FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS later.
+  // A smaller MAX_LAG_MS would make one crashed instance refuse writes on every instance.
+  const reclaimWithin = c.FLUSH_CLAIM_IDLE_MS + c.FLUSH_CLAIM_INTERVAL_MS;
+  if (c.MAX_LAG_MS > 0 && c.MAX_LAG_MS < reclaimWithin) {
+    throw new ConfigError(
+      "MAX_LAG_MS",
+      `${c.MAX_LAG_MS} is below FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS (${reclaimWithin}): one crashed instance would make every instance refuse writes until its entries are reclaimed; raise MAX_LAG_MS or lower FLUSH_CLAIM_IDLE_MS`,
+    );
+  }
 }
 
 export function helpText(): string {

@@ -20,7 +20,7 @@ export const invalid = (field: string, detail: string) => new AppError("VALIDATI
 export const tooLarge = (what: string, limit: number) =>
   new AppError("PAYLOAD_TOO_LARGE", 413, `${what} is larger than ${limit} bytes`);
 export const unsupportedType = (type: string | null) =>
-  new AppError("UNSUPPORTED_MEDIA_TYPE", 415, `expected Content-Type application/json, got ${type ?? "none"}`);
+  new AppError("UNSUPPORTED_MEDIA_TYPE", 415, `expected Content-Type application/json (UTF-8), got ${type ?? "none"}`);
 export const notFound = (key: string) => new AppError("NOT_FOUND", 404, `no value for key ${JSON.stringify(key)}`);
 export const routeNotFound = () => new AppError("ROUTE_NOT_FOUND", 404, "no such route");
 export const redisUnavailable = () =>

@@ -30,6 +30,10 @@ export const DEFS = {
   writeback_dead_letters_total: { kind: "counter", help: "entries moved to the dead-letter stream, by reason" },
   writeback_reclaimed_entries_total: { kind: "counter", help: "entries reclaimed from idle consumers" },
   writeback_worker_restarts_total: { kind: "counter", help: "flusher threads restarted after a failure" },
+  writeback_flusher_contained_errors_total: {
+    kind: "counter",
+    help: "exceptions thrown from a callback (a driver's) that a flusher thread contained by reconnecting",
+  },
   writeback_backlog_entries: { kind: "gauge", help: "stream length: an upper bound of the writes not yet persisted" },
   writeback_oldest_unpersisted_age_seconds: {
     kind: "gauge",

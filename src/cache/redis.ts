@@ -4,15 +4,27 @@ import Redis, { type RedisOptions } from "ioredis";
 import setLua from "./set.lua" with { type: "text" };
 import ackLua from "./ack.lua" with { type: "text" };
 import redriveLua from "./redrive.lua" with { type: "text" };
+import deadLua from "./dead.lua" with { type: "text" };
+import { errorFields, log } from "../log";
 
 export interface WritebackRedis extends Redis {
   /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, key and value per write... (set.lua) */
   wbSet(...args: (string | number)[]): Promise<string[]>;
   wbAck(stream: string, group: string, ...ids: string[]): Promise<number>;
-  wbRedrive(dead: string, stream: string, ...ids: string[]): Promise<number>;
+  wbRedrive(dead: string, stream: string, maxBacklog: number, ...ids: string[]): Promise<number>;
+  wbDead(stream: string, dead: string, group: string, ...letters: string[]): Promise<number>;
 }
 
+/**
+ * How often to look again while Redis answers LOADING (replaying its AOF after a restart).
+ * ioredis waits min(Redis's own estimate, this) between looks, and the estimate is coarse:
+ * with its default of 10 s, writes stayed refused for seconds after Redis was ready.
+ */
+export const LOADING_POLL_MS = 100;
+
 export type ConnectionRole = "api" | "flusher";
+
+const ERROR_LOG_INTERVAL_MS = 5000;
 
 /**
  * The API connection fails fast: no offline queue and a command timeout, so a request
@@ -36,22 +48,27 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
     protocol: 2,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    maxLoadingRetryTime: LOADING_POLL_MS,
   }) as WritebackRedis;
   redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
   redis.defineCommand("wbAck", { numberOfKeys: 1, lua: ackLua });
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
-  // Errors surface on the commands that fail; an unhandled 'error' event would crash the process.
-  redis.on("error", () => {});
+  redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
+  // Errors also surface on the commands that fail; without a listener an 'error' event would
+  // crash the process. Logged at most once per interval, so an outage is visible, not a flood.
+  let lastLogged = 0;
+  let suppressed = 0;
+  redis.on("error", (err) => {
+    const now = Date.now();
+    if (now - lastLogged < ERROR_LOG_INTERVAL_MS) return void suppressed++;
+    log.warn("Redis connection error", { role, suppressedSinceLast: suppressed, ...errorFields(err) });
+    lastLogged = now;
+    suppressed = 0;
+  });
   return redis;
 }
 
-/** The Redis error code is the first word of a reply error ("OOM", "NOGROUP", "WBBACKLOG"). */
-export function redisErrorCode(err: unknown): string | undefined {
-  if (err && typeof err === "object" && (err as Error).name === "ReplyError") {
-    return String((err as Error).message).split(" ", 1)[0];
-  }
-  return undefined;
-}
+export { redisErrorCode } from "./errors";
 
 /** Resolves once the connection is ready, or rejects after `ms`. */
 export function waitReady(redis: Redis, ms: number): Promise<void> {

@@ -3,13 +3,21 @@
 // a command (encoding, timer, promise), which is most of what a write costs (bench/README.md).
 // Each write still gets its own version and its own answer; a refused or failed call fails
 // every write in it, and none of them is applied.
+//
+// Each call has its own deadline, REDIS_COMMAND_TIMEOUT_MS from when it is handed to the
+// client: ioredis runs one auto-pipeline at a time per connection, so a call made while an
+// earlier one hangs (Redis paused or stalled) would otherwise wait out that one's timeout and
+// then its own, answering in twice the promised time.
 import type { Config } from "../config";
 import type { Keys } from "../keys";
+import { log } from "../log";
+import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { WritebackRedis } from "./redis";
 
 // A call stays small enough that Redis never runs one script for long.
 const MAX_WRITES = 256;
 const MAX_BYTES = 1024 * 1024;
+const STALL_LOG_INTERVAL_MS = 5000;
 
 interface Pending {
   key: string;
@@ -36,14 +44,16 @@ export class Writer {
   private queue: Pending[] = [];
   private bytes = 0;
   private scheduled = false;
+  private stalled = 0;
+  private lastStallLog = 0;
 
   constructor(
     private redis: WritebackRedis,
     private k: Keys,
-    private config: Pick<Config, "MAX_BACKLOG" | "MAX_LAG_MS">,
+    private config: Pick<Config, "MAX_BACKLOG" | "MAX_LAG_MS" | "REDIS_COMMAND_TIMEOUT_MS">,
   ) {}
 
-  /** Applies one write; resolves with its version once Redis has it. */
+  /** Applies one write; resolves with its version once Redis has it. Rejects with BackpressureError, CacheTimeoutError or the client's error. */
   write(key: string, value: string): Promise<string> {
     return new Promise((resolve, reject) => {
       this.queue.push({ key, value, resolve, reject });
@@ -65,9 +75,38 @@ export class Writer {
     this.queue = [];
     this.bytes = 0;
     const args = setScriptArgs(this.k, batch, this.config.MAX_BACKLOG, this.config.MAX_LAG_MS);
+    let settled = false;
+    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      settled = true;
+      this.noteStall(batch.length, ms);
+      const err = new CacheTimeoutError(ms);
+      for (const w of batch) w.reject(err);
+    }, ms);
     this.redis.wbSet(...args).then(
-      (versions) => batch.forEach((w, i) => w.resolve(versions[i]!)),
-      (err) => batch.forEach((w) => w.reject(err)),
+      (versions) => {
+        clearTimeout(timer);
+        if (!settled) batch.forEach((w, i) => w.resolve(versions[i]!));
+      },
+      (err) => {
+        clearTimeout(timer);
+        if (settled) return;
+        const e = fromScriptError(err);
+        for (const w of batch) w.reject(e);
+      },
     );
+  }
+
+  /** A stall is logged when it starts and then at most every few seconds, with a count. */
+  private noteStall(writes: number, ms: number): void {
+    this.stalled += writes;
+    const now = Date.now();
+    if (now - this.lastStallLog < STALL_LOG_INTERVAL_MS) return;
+    log.warn("Redis did not answer writes within the command timeout; they were answered 503 and may still land", {
+      timeoutMs: ms,
+      writes: this.stalled,
+    });
+    this.lastStallLog = now;
+    this.stalled = 0;
   }
 }

@@ -1,36 +1,31 @@
 // Turns raw stream entries into the rows of one upsert: the highest version per key wins,
 // keys sorted so concurrent flushers lock rows in the same order. Entries that cannot be
 // rows at all (missing fields, a version that is not a safe integer) are returned as poison.
+import { readEntry, type EntryFields, type RawEntry } from "../cache/entry";
+import type { Row } from "../store/db";
 
-export type RawEntry = [id: string, fields: string[] | null];
+export type { RawEntry };
 
-export interface Row {
+/** A row to persist, and the stream entry its value came from. */
+export interface EntryRow extends Row {
   key: string;
-  value: string;
-  version: number;
-  /** the stream entry this row's value came from */
   id: string;
 }
 
 export interface Poison {
   id: string;
-  fields: string[] | null;
+  fields: EntryFields | null;
   reason: string;
 }
 
 export interface Coalesced {
-  rows: Row[]; // sorted by key
+  rows: EntryRow[]; // sorted by key
   ids: string[]; // every entry id the rows stand for
   poison: Poison[];
 }
 
-function field(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-
 export function coalesce(entries: RawEntry[]): Coalesced {
-  const best = new Map<string, Row>();
+  const best = new Map<string, EntryRow>();
   const ids: string[] = [];
   const poison: Poison[] = [];
   for (const [id, fields] of entries) {
@@ -38,11 +33,8 @@ export function coalesce(entries: RawEntry[]): Coalesced {
       poison.push({ id, fields, reason: "entry has no fields (deleted or trimmed)" });
       continue;
     }
-    const key = field(fields, "k");
-    const value = field(fields, "v");
-    const verText = field(fields, "ver");
-    const version = verText !== undefined && /^\d{1,16}$/.test(verText) ? Number(verText) : NaN;
-    if (key === undefined || value === undefined || !Number.isSafeInteger(version)) {
+    const { key, value, version } = readEntry(fields);
+    if (key === undefined || value === undefined || version === undefined) {
       poison.push({ id, fields, reason: "malformed entry: needs k, v and an integer ver" });
       continue;
     }

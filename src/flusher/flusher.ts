@@ -1,79 +1,143 @@
 // One flusher: reads the write stream through the consumer group, persists batches, and only
 // then acknowledges them. Invariant, enforced in flush(): an entry is acknowledged (and
-// deleted) only after the transaction that persisted it has committed.
+// trimmed) only after the transaction that persisted it has committed, or together with the
+// write of its dead letter (dead.lua), never otherwise.
 //
-// States: setup (schema, group) -> pending (re-read this consumer's own unacknowledged
+// States: setup (schema, owner, group) -> pending (re-read this consumer's own unacknowledged
 // entries from a previous life) -> live (new entries, blocking read) -> draining (on stop:
 // non-blocking reads until the stream is empty or the grace period ends) -> stopped.
+// Every wait (backoff, linger) ends early when a drain starts and never outlasts its deadline.
 import type { Config } from "../config";
+import { entryBytes, encodeEntry, idTimeMs, type RawEntry } from "../cache/entry";
+import { moveToDead, type DeadLetter } from "../cache/dead";
+import { ConsumerGroup } from "../cache/group";
 import { connect, redisErrorCode, type WritebackRedis } from "../cache/redis";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
 import type { Registry } from "../metrics";
-import { connectDb, migrate, type Db } from "../store/db";
-import { backoffMs, sleep } from "./backoff";
-import { ACK_CHUNK, READ_CHUNK } from "./chunks";
-import { coalesce, type RawEntry } from "./coalesce";
-import { deadLetter, type DeadLetter } from "./dead";
+import { claimOwner, connectDb, DeadlineError, migrate, type Db } from "../store/db";
+import { sqlState } from "../store/classify";
+import { crashPoint } from "../testing/crash";
+import { backoffMs } from "./backoff";
+import { READ_CHUNK } from "./chunks";
+import { coalesce } from "./coalesce";
 import { persist } from "./persist";
-import { deliveryCounts, reclaim } from "./reclaim";
+import { reclaim } from "./reclaim";
 
-type StreamReply = [stream: string, entries: RawEntry[]][] | null;
+export interface FlusherOptions {
+  /** refuse to run when the database belongs to another KEY_PREFIX (the process does; tests that share a database do not) */
+  claimOwner?: boolean;
+}
+
+/** The database is another deployment's: flushing into it would overwrite its rows. */
+export class OwnerConflictError extends Error {
+  readonly code = "OWNER_CONFLICT";
+}
 
 export class Flusher {
   readonly consumer: string;
   private redis: WritebackRedis;
   private db: Db;
+  private group: ConsumerGroup;
   private stopping = false;
   private drainDeadline = Infinity;
   private nextReclaim = 0;
+  private wakers = new Set<() => void>();
+  /** largest entry seen lately (decays): sizes the next read so it stays within FLUSH_BATCH_BYTES */
+  private entrySize = 0;
   /** time of the last loop turn that finished: the liveness heartbeat */
   lastBeat = Date.now();
+  /** when the batch being flushed was first tried (0: none): progress, as /health sees it */
+  busySince = 0;
+  /** the last error of the batch being flushed, for /health */
+  lastError = "";
 
   constructor(
     private config: Config,
     private k: Keys,
     index: number,
     private metrics: Registry,
+    private options: FlusherOptions = {},
   ) {
     this.consumer = `${config.CONSUMER_NAME}-${index}`;
     this.redis = connect(config.REDIS_URL, "flusher", config.REDIS_COMMAND_TIMEOUT_MS);
-    this.db = connectDb({
-      url: config.DATABASE_URL,
+    this.group = new ConsumerGroup(this.redis, k, this.consumer);
+    this.db = this.connectDb();
+  }
+
+  private connectDb(): Db {
+    return connectDb({
+      url: this.config.DATABASE_URL,
       max: 1,
-      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-      lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: this.config.DB_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: this.config.DB_LOCK_TIMEOUT_MS,
     });
+  }
+
+  /**
+   * Replaces the database client after it went silent past a deadline, or threw from one of
+   * its own callbacks: its state is not to be trusted. The old one is ended in the background; a query still waiting on it
+   * fails (or meets its deadline) and is retried on the new one.
+   */
+  resetDb(): void {
+    const old = this.db;
+    this.db = this.connectDb();
+    old.end({ timeout: 1 }).catch(() => {});
   }
 
   /** Ask the loop to finish what is in the stream within `graceMs`, then return. */
   drain(graceMs: number): void {
     this.stopping = true;
     this.drainDeadline = Date.now() + graceMs;
+    for (const wake of [...this.wakers]) wake();
   }
 
   private get outOfTime(): boolean {
     return this.stopping && Date.now() >= this.drainDeadline;
   }
 
+  /** Waits `ms`, or less: until a drain starts, and never past the drain's deadline. */
+  private pause(ms: number): Promise<void> {
+    const wait = Math.min(ms, this.drainDeadline - Date.now());
+    if (wait <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      this.wakers.add(done);
+    });
+  }
+
   async run(): Promise<void> {
-    await this.retrying("setup", async () => {
+    const ready = await this.retrying("setup", async () => {
       await migrate(this.db);
-      await this.ensureGroup();
+      if (this.options.claimOwner) {
+        const owner = await claimOwner(this.db, this.config.KEY_PREFIX);
+        if (owner !== this.config.KEY_PREFIX) {
+          throw new OwnerConflictError(
+            `the database's table belongs to the deployment with KEY_PREFIX=${JSON.stringify(owner)}, not ${JSON.stringify(this.config.KEY_PREFIX)}: give each deployment its own database (DATABASE_URL) or use the same KEY_PREFIX`,
+          );
+        }
+      }
+      await this.group.ensure();
+      return true;
     });
     let phase: "pending" | "live" = "pending";
     let errors = 0;
     let prefetched: Promise<RawEntry[]> | undefined;
-    while (!this.outOfTime) {
+    while (!this.outOfTime && ready !== undefined) {
       try {
         if (Date.now() >= this.nextReclaim && !this.stopping) {
           this.nextReclaim = Date.now() + this.config.FLUSH_CLAIM_INTERVAL_MS;
-          await reclaim(this.redis, this.k, this.consumer, this.config, this.metrics, (e) => this.flush(e, true));
+          await reclaim(this.group, this.config, this.metrics, (e) => this.flush(e, true));
         }
         const entries = prefetched ? await prefetched : await this.read(phase === "pending" ? "0" : ">");
         prefetched = undefined;
         const live = phase === "live" && !this.stopping;
-        const full = entries.length >= this.config.FLUSH_BATCH;
+        const full = entries.length >= this.config.FLUSH_BATCH || this.bytesOf(entries) >= this.config.FLUSH_BATCH_BYTES;
         if (live && full) {
           // A backlog: read the next batch while this one is written, so Redis and Postgres
           // work at the same time. Non-blocking, so it never holds up this connection's acks.
@@ -87,7 +151,7 @@ export class Flusher {
         // cost Postgres and this thread far less per write and coalesce hot keys; a write
         // waits at most FLUSH_LINGER_MS longer to reach Postgres.
         if (live && !full && entries.length > 0 && this.config.FLUSH_LINGER_MS > 0) {
-          await sleep(this.config.FLUSH_LINGER_MS);
+          await this.pause(this.config.FLUSH_LINGER_MS);
         }
         errors = 0;
       } catch (err) {
@@ -97,17 +161,18 @@ export class Flusher {
           prefetched = undefined;
           phase = "pending";
         }
+        errors++;
         if (redisErrorCode(err) === "NOGROUP") {
           // Redis lost the group (restart without persistence, FLUSHALL): recreate it and
-          // read whatever the stream still holds.
-          log.warn("consumer group missing; recreating it", { consumer: this.consumer });
-          await this.ensureGroup().catch(() => {});
+          // read whatever the stream still holds. When that cannot work (say Redis is over
+          // maxmemory), this backs off like any other error instead of spinning.
+          log.warn("consumer group missing; recreating it", { consumer: this.consumer, attempt: errors });
+          await this.group.ensure().catch((e) => log.warn("could not recreate the consumer group", errorFields(e)));
           phase = "pending";
-          continue;
+        } else {
+          log.warn("flusher loop error; backing off", { consumer: this.consumer, attempt: errors, ...errorFields(err) });
         }
-        errors++;
-        log.warn("flusher loop error; backing off", { consumer: this.consumer, attempt: errors, ...errorFields(err) });
-        await sleep(backoffMs(errors, this.config.FLUSH_RETRY_MAX_MS));
+        await this.pause(backoffMs(errors, this.config.FLUSH_RETRY_MAX_MS));
       }
       this.lastBeat = Date.now();
     }
@@ -124,40 +189,46 @@ export class Flusher {
     }
   }
 
-  private async ensureGroup(): Promise<void> {
-    try {
-      // From id 0: after a loss of the group, every entry still in the stream is unpersisted.
-      await this.redis.xgroup("CREATE", this.k.stream, this.k.group, "0", "MKSTREAM");
-    } catch (err) {
-      if (redisErrorCode(err) !== "BUSYGROUP") throw err;
-    }
+  private bytesOf(entries: RawEntry[]): number {
+    let n = 0;
+    for (const [, fields] of entries) n += entryBytes(fields);
+    return n;
   }
 
-  /**
-   * Up to FLUSH_BATCH entries. New entries are read in chunks of READ_CHUNK and gathered
-   * while more are waiting, so a backlog is flushed in large batches (fewer commits, more
-   * coalescing) without one huge XREADGROUP stalling Redis for every writer. Only the first
-   * read blocks. This consumer's own pending entries ("0") come back one chunk at a time.
-   */
-  private async read(from: "0" | ">", block = true): Promise<RawEntry[]> {
-    const chunk = Math.min(READ_CHUNK, this.config.FLUSH_BATCH);
-    const first = await this.readOnce(from, chunk, block && from === ">" && !this.stopping);
-    if (from === "0") return first;
-    let all = first;
-    let last = first;
-    while (last.length === chunk && all.length < this.config.FLUSH_BATCH) {
-      last = await this.readOnce(">", Math.min(chunk, this.config.FLUSH_BATCH - all.length), false);
-      all = all.concat(last);
-    }
-    return all;
+  /** How many entries one read may ask for: READ_CHUNK, fewer when entries are large. */
+  private chunk(): number {
+    const perRead = Math.floor(this.config.FLUSH_BATCH_BYTES / 8 / Math.max(1, this.entrySize));
+    return Math.max(1, Math.min(READ_CHUNK, this.config.FLUSH_BATCH, perRead));
   }
 
   private async readOnce(from: "0" | ">", count: number, block: boolean): Promise<RawEntry[]> {
-    const args: (string | number)[] = ["GROUP", this.k.group, this.consumer, "COUNT", count];
-    if (block) args.push("BLOCK", this.config.FLUSH_BLOCK_MS);
-    args.push("STREAMS", this.k.stream, from);
-    const reply = (await this.redis.call("XREADGROUP", ...args)) as StreamReply;
-    return reply?.[0]?.[1] ?? [];
+    const entries = await this.group.read(from, count, block ? this.config.FLUSH_BLOCK_MS : 0);
+    // Sizes rise at once and decay slowly, so a burst of large values shrinks the next reads.
+    for (const [, fields] of entries) this.entrySize = Math.max(entryBytes(fields), this.entrySize * 0.99);
+    return entries;
+  }
+
+  /**
+   * Up to FLUSH_BATCH entries and about FLUSH_BATCH_BYTES. New entries are read in chunks
+   * and gathered while more are waiting, so a backlog is flushed in large batches (fewer
+   * commits, more coalescing) without one huge XREADGROUP stalling Redis for every writer
+   * or filling this thread's memory. Only the first read blocks. This consumer's own pending
+   * entries ("0") come back one chunk at a time.
+   */
+  private async read(from: "0" | ">", block = true): Promise<RawEntry[]> {
+    const first = await this.readOnce(from, this.chunk(), block && from === ">" && !this.stopping);
+    if (from === "0") return first;
+    let all = first;
+    let bytes = this.bytesOf(first);
+    let last = first;
+    while (last.length > 0 && all.length < this.config.FLUSH_BATCH && bytes < this.config.FLUSH_BATCH_BYTES) {
+      const count = Math.min(this.chunk(), this.config.FLUSH_BATCH - all.length);
+      last = await this.readOnce(">", count, false);
+      all = all.concat(last);
+      bytes += this.bytesOf(last);
+      if (last.length < count) break;
+    }
+    return all;
   }
 
   /**
@@ -166,10 +237,20 @@ export class Flusher {
    * FLUSH_MAX_DELIVERIES times are dead-lettered instead: they are what crashed us each time.
    */
   async flush(batch: RawEntry[], redelivered = false): Promise<void> {
+    this.busySince ||= Date.now();
+    try {
+      await this.flushOnce(batch, redelivered);
+    } finally {
+      this.busySince = 0;
+      this.lastError = "";
+    }
+  }
+
+  private async flushOnce(batch: RawEntry[], redelivered: boolean): Promise<void> {
     let entries = batch;
     const dead: DeadLetter[] = [];
     if (redelivered) {
-      const counts = await deliveryCounts(this.redis, this.k, this.consumer, batch.map(([id]) => id));
+      const counts = await this.group.deliveryCounts(batch.map(([id]) => id));
       const max = this.config.FLUSH_MAX_DELIVERIES;
       entries = [];
       for (const e of batch) {
@@ -183,7 +264,10 @@ export class Flusher {
     if (rows.length > 0) {
       const result = await this.retrying("flush", () => {
         crashPoint(this.config, "before-write");
-        return persist(this.db, rows, this.config.DB_STATEMENT_TIMEOUT_MS);
+        return persist(this.db, rows, {
+          statementTimeoutMs: this.config.DB_STATEMENT_TIMEOUT_MS,
+          maxBytes: this.config.FLUSH_BATCH_BYTES,
+        });
       });
       if (!result) return; // out of time while draining: the entries stay pending for the next start
       crashPoint(this.config, "after-commit");
@@ -191,40 +275,42 @@ export class Flusher {
       for (const { row, error } of result.failed) {
         dead.push({
           id: row.id,
-          fields: ["k", row.key, "v", row.value, "ver", String(row.version)],
+          fields: encodeEntry(row.key, row.value, row.version),
           reason: "rejected by Postgres",
-          error: `${(error as { code?: string }).code ?? ""} ${(error as Error).message ?? error}`.trim(),
+          error: `${sqlState(error) ?? ""} ${(error as Error).message ?? error}`.trim(),
         });
       }
+      if (result.timeoutSplits > 0) log.warn("statements ran past statement_timeout and were split", { splits: result.timeoutSplits });
       this.metrics.inc("writeback_flushed_rows_total", undefined, result.written + result.skipped);
       this.metrics.inc("writeback_guard_skipped_rows_total", undefined, result.skipped);
       this.metrics.inc("writeback_batches_total");
       this.metrics.observe("writeback_batch_entries", entries.length);
     }
     if (dead.length > 0) {
-      await this.retrying("dead-letter", () => deadLetter(this.redis, this.k, dead));
+      // Written and acknowledged in one step; if that cannot happen before a drain's
+      // deadline, nothing of this batch is acknowledged: it is all read again next start.
+      const moved = await this.retrying("dead-letter", async () => {
+        await moveToDead(this.redis, this.k, dead);
+        return true;
+      });
+      if (!moved) return;
       for (const d of dead) this.metrics.inc("writeback_dead_letters_total", { reason: d.reason });
       log.warn("entries dead-lettered", { count: dead.length, reasons: [...new Set(dead.map((d) => d.reason))] });
     }
+    // The dead letters' ids too: already acknowledged, but the ack also trims past them.
     const all = [...new Set([...ids, ...dead.map((d) => d.id)])];
-    await this.retrying("ack", () => this.ack(all));
+    const acked = await this.retrying("ack", async () => {
+      await this.group.ack(all);
+      return true;
+    });
+    if (!acked) return; // out of time while draining: persisted, and replayed harmlessly next start
     crashPoint(this.config, "after-ack");
     this.metrics.inc("writeback_flushed_entries_total", undefined, ids.length);
   }
 
-  /** A stream id starts with the Redis time in ms at which the write was acknowledged. */
   private observePersistLag(ids: string[]): void {
     const now = Date.now();
-    for (const id of ids) {
-      const ms = Number(id.slice(0, id.indexOf("-")));
-      this.metrics.observe("writeback_persist_lag_seconds", Math.max(0, now - ms) / 1000);
-    }
-  }
-
-  private async ack(ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += ACK_CHUNK) {
-      await this.redis.wbAck(this.k.stream, this.k.group, ...ids.slice(i, i + ACK_CHUNK));
-    }
+    for (const id of ids) this.metrics.observe("writeback_persist_lag_seconds", Math.max(0, now - idTimeMs(id)) / 1000);
   }
 
   /** Runs `work` until it succeeds; gives up (undefined) only when a drain runs out of time. */
@@ -233,32 +319,18 @@ export class Flusher {
       try {
         return await work();
       } catch (err) {
+        if (err instanceof OwnerConflictError) throw err;
+        // The client's deadline passed: its connection went silent. A new client, rather
+        // than a query queued behind the silent one.
+        if (err instanceof DeadlineError) this.resetDb();
         this.metrics.inc("writeback_flush_retries_total", { step });
+        this.lastError = `${step}: ${(err as { code?: string }).code ?? ""} ${(err as Error).message ?? err}`.trim();
         log.warn("flusher step failed; retrying", { step, attempt, consumer: this.consumer, ...errorFields(err) });
-        this.lastBeat = Date.now(); // retrying is alive, not stuck
+        this.lastBeat = Date.now(); // retrying is alive; /health judges progress by busySince
         if (this.outOfTime) return undefined;
-        await sleep(Math.min(backoffMs(attempt, this.config.FLUSH_RETRY_MAX_MS), this.drainDeadline - Date.now()));
+        await this.pause(backoffMs(attempt, this.config.FLUSH_RETRY_MAX_MS));
         if (this.outOfTime) return undefined;
       }
     }
-  }
-}
-
-let threwOnce = false;
-
-/**
- * Test hook (CRASH_POINT): at the named step, kill the whole process as a crash would; or,
- * for "thread-throw", let an error escape the thread once per thread life, after the ack.
- */
-function crashPoint(config: Config, point: string): void {
-  if (config.CRASH_POINT === "thread-throw" && point === "after-ack" && !threwOnce) {
-    threwOnce = true;
-    setTimeout(() => {
-      throw new Error("injected flusher thread failure (CRASH_POINT=thread-throw)");
-    });
-  }
-  if (config.CRASH_POINT === point) {
-    log.error("crash point reached; killing the process", { point });
-    process.kill(process.pid, "SIGKILL");
   }
 }

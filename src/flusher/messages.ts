@@ -4,6 +4,15 @@ import type { Snapshot } from "../metrics";
 
 export type ToThread = { type: "start"; config: Config; index: number } | { type: "drain"; graceMs: number };
 
+/** A thread's progress: its loop's last turn, and the batch it is on (busySince 0: none). */
+export interface Progress {
+  lastBeat: number;
+  busySince: number;
+  lastError: string;
+}
+
 export type FromThread =
-  | { type: "beat"; lastBeat: number; metrics: Snapshot }
-  | { type: "stopped"; metrics: Snapshot };
+  | ({ type: "beat"; metrics: Snapshot } & Progress)
+  | { type: "stopped"; metrics: Snapshot }
+  /** a setting that can never work (e.g. the database belongs to another deployment): the process must stop */
+  | { type: "fatal"; message: string };

@@ -11,6 +11,9 @@ import type { FromThread, ToThread } from "./messages";
 interface Slot {
   worker?: Worker;
   lastBeat: number;
+  /** when the batch the thread is on was first tried; 0 when it is on none */
+  busySince: number;
+  lastError: string;
   metrics?: Snapshot;
   failures: number;
   stopped: boolean;
@@ -18,8 +21,14 @@ interface Slot {
 
 export interface ThreadHealth {
   index: number;
+  /** the thread exists and its loop turns */
   alive: boolean;
   lastBeatAgoMs: number;
+  /** the thread's loop turns, but one batch has not gone through for longer than FLUSH_STUCK_MS */
+  stuck: boolean;
+  /** how long the thread has been on its current batch (0: none) */
+  batchAgeMs: number;
+  lastError?: string;
 }
 
 export class FlusherPool {
@@ -31,13 +40,17 @@ export class FlusherPool {
   /** a thread that has not finished a loop turn for this long is considered stuck */
   readonly staleMs: number;
 
-  constructor(private config: Config) {
+  constructor(
+    private config: Config,
+    /** called when a thread reports a setting that can never work; the process should stop */
+    private onFatal: (message: string) => void = () => {},
+  ) {
     this.staleMs = Math.max(30_000, 3 * config.DB_STATEMENT_TIMEOUT_MS, 3 * config.FLUSH_BLOCK_MS);
   }
 
   start(): void {
     for (let i = 0; i < this.config.FLUSH_WORKERS; i++) {
-      this.slots.push({ lastBeat: Date.now(), failures: 0, stopped: false });
+      this.slots.push({ lastBeat: Date.now(), busySince: 0, lastError: "", failures: 0, stopped: false });
       this.spawn(i);
     }
     this.watchdog = setInterval(() => this.checkStale(), 1000);
@@ -49,13 +62,21 @@ export class FlusherPool {
     const worker = new Worker(FLUSHER_THREAD_URL);
     slot.worker = worker;
     slot.lastBeat = Date.now();
+    slot.busySince = 0;
     slot.stopped = false;
     worker.onmessage = (event: MessageEvent<FromThread>) => {
       const msg = event.data;
+      if (msg.type === "fatal") {
+        slot.stopped = true;
+        this.onFatal(msg.message);
+        return;
+      }
       slot.metrics = msg.metrics;
       if (msg.type === "beat") {
         if (msg.lastBeat > slot.lastBeat) slot.failures = 0;
         slot.lastBeat = Math.max(slot.lastBeat, msg.lastBeat);
+        slot.busySince = msg.busySince;
+        slot.lastError = msg.lastError;
       } else slot.stopped = true;
     };
     worker.addEventListener("error", (event) => {
@@ -96,11 +117,17 @@ export class FlusherPool {
 
   health(): ThreadHealth[] {
     const now = Date.now();
-    return this.slots.map((s, index) => ({
-      index,
-      alive: !!s.worker && now - s.lastBeat <= this.staleMs,
-      lastBeatAgoMs: now - s.lastBeat,
-    }));
+    return this.slots.map((s, index) => {
+      const batchAgeMs = s.busySince ? now - s.busySince : 0;
+      return {
+        index,
+        alive: !!s.worker && now - s.lastBeat <= this.staleMs,
+        lastBeatAgoMs: now - s.lastBeat,
+        stuck: batchAgeMs > this.config.FLUSH_STUCK_MS,
+        batchAgeMs,
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+      };
+    });
   }
 
   /** Every thread's counters, plus those of replaced threads, plus restarts. */

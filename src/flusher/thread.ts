@@ -1,18 +1,29 @@
-// Entry point of a flusher Worker thread. Runs one Flusher; reports a heartbeat and its
-// metrics to the main thread; drains and exits when asked. An uncaught error here reaches
-// the main thread's `error` handler, which restarts the thread.
+// Entry point of a flusher Worker thread. Runs one Flusher; reports a heartbeat, its progress
+// and its metrics to the main thread; drains and exits when asked. A rejected promise nobody
+// handles reaches the main thread's `error` handler, which restarts the thread.
 declare var self: Worker;
 
 import { keys } from "../keys";
 import { setPriority } from "node:os";
 import { configureLog, errorFields, log } from "../log";
 import { Registry } from "../metrics";
-import { Flusher } from "./flusher";
+import { Flusher, OwnerConflictError } from "./flusher";
 import type { FromThread, ToThread } from "./messages";
 
 const metrics = new Registry();
 let flusher: Flusher | undefined;
 const post = (m: FromThread) => self.postMessage(m);
+
+// An exception thrown from a callback outside any promise: in practice a database driver's
+// socket callback after its connection broke (postgres.js 3.4.9 can throw a TypeError from a
+// write scheduled before its socket closed). Nothing of a batch is acknowledged by such a
+// callback, so the thread contains it, replaces its database client, and keeps flushing;
+// the batch in flight fails or meets its deadline and is retried.
+process.on("uncaughtException", (err) => {
+  metrics.inc("writeback_flusher_contained_errors_total");
+  log.error("flusher thread contained an exception from a callback; reconnecting the database", errorFields(err));
+  flusher?.resetDb();
+});
 
 self.onmessage = (event: MessageEvent<ToThread>) => {
   const msg = event.data;
@@ -26,14 +37,24 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
     } catch (err) {
       log.warn("could not lower the flusher thread's priority", errorFields(err));
     }
-    const f = new Flusher(msg.config, keys(msg.config.KEY_PREFIX), msg.index, metrics);
+    const f = new Flusher(msg.config, keys(msg.config.KEY_PREFIX), msg.index, metrics, { claimOwner: true });
     flusher = f;
-    const beat = setInterval(() => post({ type: "beat", lastBeat: f.lastBeat, metrics: metrics.snapshot() }), 250);
-    f.run().then(async () => {
-      clearInterval(beat);
-      await f.close();
-      post({ type: "stopped", metrics: metrics.snapshot() });
-    });
+    const beat = setInterval(
+      () => post({ type: "beat", lastBeat: f.lastBeat, busySince: f.busySince, lastError: f.lastError, metrics: metrics.snapshot() }),
+      250,
+    );
+    f.run().then(
+      async () => {
+        clearInterval(beat);
+        await f.close();
+        post({ type: "stopped", metrics: metrics.snapshot() });
+      },
+      (err) => {
+        if (!(err instanceof OwnerConflictError)) throw err; // a bug: the pool restarts the thread
+        clearInterval(beat);
+        post({ type: "fatal", message: err.message });
+      },
+    );
   } else if (msg.type === "drain") {
     flusher?.drain(msg.graceMs);
   }

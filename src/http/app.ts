@@ -3,6 +3,7 @@
 import { Elysia } from "elysia";
 import { AppError, badJson, internal, invalid, routeNotFound } from "../errors";
 import { errorFields, log } from "../log";
+import { guards } from "./auth";
 import type { Deps } from "./deps";
 import { kvRoutes } from "./kv";
 import { opsRoutes } from "./ops";
@@ -13,7 +14,7 @@ function toAppError(code: string | number, error: unknown): AppError {
     case "NOT_FOUND":
       return routeNotFound();
     case "PARSE": {
-      // Elysia wraps whatever a parser throws; ours throws typed errors (415, 413, 400).
+      // Elysia wraps whatever a parser throws; ours throws typed errors (401, 403, 415, 413, 400).
       const cause = (error as Error).cause;
       return cause instanceof AppError ? cause : badJson(String((cause as Error)?.message ?? cause));
     }
@@ -29,6 +30,7 @@ function toAppError(code: string | number, error: unknown): AppError {
 }
 
 export function createApp(d: Deps) {
+  const guard = guards(d.config.API_TOKEN, d.config.ADMIN_TOKEN);
   return new Elysia()
     .onError(({ code, error }) => {
       const e = toAppError(code, error);
@@ -37,6 +39,6 @@ export function createApp(d: Deps) {
         headers: { "content-type": "application/json", ...e.headers },
       });
     })
-    .use(kvRoutes(d))
-    .use(opsRoutes(d));
+    .use(kvRoutes(d, guard))
+    .use(opsRoutes(d, guard));
 }

@@ -1,10 +1,18 @@
 // What the HTTP layer needs from the rest of the process.
 import type { WritebackRedis } from "../cache/redis";
 import type { Config } from "../config";
-import type { ThreadHealth } from "../flusher/pool";
 import type { Keys } from "../keys";
 import type { Registry } from "../metrics";
 import type { Db } from "../store/db";
+
+/** One flusher thread as /health reports it. */
+export interface ThreadHealth {
+  index: number;
+  alive: boolean;
+  stuck: boolean;
+  batchAgeMs: number;
+  lastError?: string;
+}
 
 export interface Deps {
   config: Config;

@@ -1,29 +1,24 @@
 // POST /set and GET /get/:key.
 import { Elysia } from "elysia";
-import { redisErrorCode } from "../cache/redis";
+import { BackpressureError } from "../cache/errors";
+import { readCached } from "../cache/read";
 import { Writer } from "../cache/writer";
 import { backlogFull, dbUnavailable, invalid, notFound, redisUnavailable, shuttingDown } from "../errors";
 import { getRow, withDeadline } from "../store/db";
+import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
+import { keyFromPath, queryParam } from "./url";
 import { checkKey, checkWrite, setBodyLimit } from "./validate";
 
-/** The key of /get/<key>, percent-decoded from the raw URL (no dot-segment normalisation). */
-function keyFromUrl(url: string): string {
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  const end = url.indexOf("?", pathStart);
-  const raw = url.slice(pathStart + "/get/".length, end < 0 ? undefined : end);
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw invalid("key", "malformed percent-encoding");
-  }
-}
-
-export function kvRoutes(d: Deps) {
+export function kvRoutes(d: Deps, guard: Guards) {
   const { config: c, redis, keys: k, metrics } = d;
   const writer = new Writer(redis, k, c);
   const bodyLimit = setBodyLimit(c);
+  const rejected = (err: unknown) => {
+    metrics.inc("writeback_writes_total", { outcome: "rejected" });
+    throw err;
+  };
 
   return new Elysia()
     .post(
@@ -31,45 +26,59 @@ export function kvRoutes(d: Deps) {
       async ({ body }) => {
         const started = performance.now();
         if (d.state.shuttingDown) throw shuttingDown();
-        const { key, value } = checkWrite(body, c);
+        let w: { key: string; value: string };
+        try {
+          w = checkWrite(body, c);
+        } catch (err) {
+          return rejected(err);
+        }
         let version: string;
         try {
-          version = await writer.write(key, value);
+          version = await writer.write(w.key, w.value);
         } catch (err) {
-          const code = redisErrorCode(err);
-          if (code === "WBBACKLOG" || code === "WBLAG") {
+          if (err instanceof BackpressureError) {
             metrics.inc("writeback_writes_total", { outcome: "backpressure" });
-            throw backlogFull((err as Error).message.slice(code.length + 1));
+            throw backlogFull(err.message);
           }
           metrics.inc("writeback_writes_total", { outcome: "unavailable" });
           throw redisUnavailable();
         }
         metrics.inc("writeback_writes_total", { outcome: "ok" });
         metrics.observe("writeback_write_seconds", (performance.now() - started) / 1000);
-        return { status: "cached", key, version: Number(version) };
+        return { status: "cached", key: w.key, version: Number(version) };
       },
-      { parse: ({ request }) => readJson(request, bodyLimit) },
+      {
+        parse: ({ request }) => {
+          guard.api(request);
+          return readJson(request, bodyLimit).catch(rejected);
+        },
+      },
     )
     // The key in the path, percent-encoded...
-    .get("/get/*", ({ request, query }) => read(keyFromUrl(request.url), query.source))
+    .get("/get/*", ({ request }) => {
+      guard.api(request);
+      return read(keyFromPath(request.url, "/get/"), queryParam(request.url, "source"));
+    })
     // ...or in the query, for keys a URL path cannot carry ("." and ".." are dot segments
-    // that HTTP clients collapse before sending).
-    .get("/get", ({ query }) => {
-      if (typeof query.key !== "string") throw invalid("key", "required: /get/<key> or /get?key=<key>");
-      return read(query.key, query.source);
+    // that HTTP clients collapse before sending). Both decode the same way (url.ts).
+    .get("/get", ({ request }) => {
+      guard.api(request);
+      const key = queryParam(request.url, "key");
+      if (key === undefined) throw invalid("key", "required: /get/<key> or /get?key=<key>");
+      return read(key, queryParam(request.url, "source"));
     });
 
   async function read(key: string, source = "cache") {
     checkKey(key, c.MAX_KEY_BYTES);
     if (source !== "cache" && source !== "db") throw invalid("source", "must be cache or db");
     if (source === "cache") {
-      let hit: (string | null)[];
+      let hit;
       try {
-        hit = await redis.hmget(k.cache(key), "v", "ver");
+        hit = await readCached(redis, k, key);
       } catch {
         throw redisUnavailable();
       }
-      if (hit[0] !== null && hit[1] !== null) return { key, value: hit[0], version: Number(hit[1]), source: "cache" };
+      if (hit) return { key, value: hit.value, version: hit.version, source: "cache" };
       // A miss (never written, or Redis lost its data): the database is the record.
     }
     let row;

@@ -1,93 +1,137 @@
 // Operator endpoints: liveness, readiness, Prometheus metrics, dead letters.
 import { Elysia } from "elysia";
-import { viewDeadLetter } from "../flusher/dead";
+import { listDead, oldestDeadIds, redrive } from "../cache/dead";
+import { BackpressureError, isReplyError } from "../cache/errors";
+import { streamStats } from "../cache/read";
+import { AppError, backlogFull, invalid, redisUnavailable } from "../errors";
+import { errorFields, log } from "../log";
 import { Registry, render } from "../metrics";
 import { isReady, withDeadline } from "../store/db";
-import { invalid, redisUnavailable } from "../errors";
+import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
-export function opsRoutes(d: Deps) {
-  const { redis, keys: k } = d;
-  const timeout = Math.min(d.config.REDIS_COMMAND_TIMEOUT_MS, 2000);
+/** The most dead letters one redrive call moves, and one listing returns. */
+export const MAX_REDRIVE = 10_000;
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+/** A redrive body: {"ids": [...]} or {"all": true}; anything else is refused, so no typo re-drives everything. */
+function redriveTargets(body: unknown): { ids: string[] } | { all: true } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalid("body", 'must be {"ids": [...]} or {"all": true}');
+  }
+  const fields = Object.keys(body);
+  const unknown = fields.find((f) => f !== "ids" && f !== "all");
+  if (unknown) throw invalid(unknown, 'unknown field; expected "ids" or "all"');
+  const { ids, all } = body as { ids?: unknown; all?: unknown };
+  if (ids !== undefined && all !== undefined) throw invalid("body", 'give either "ids" or "all", not both');
+  if (all !== undefined) {
+    if (all !== true) throw invalid("all", "must be true");
+    return { all: true };
+  }
+  if (ids === undefined) throw invalid("body", 'must be {"ids": [...]} or {"all": true}');
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_REDRIVE) throw invalid("ids", `must be an array of 1..${MAX_REDRIVE} stream ids`);
+  const bad = ids.findIndex((i) => typeof i !== "string" || !STREAM_ID.test(i));
+  if (bad >= 0) throw invalid(`ids/${bad}`, "not a stream id (<ms>-<seq>)");
+  return { ids: ids as string[] };
+}
+
+/** A Redis failure of an operator route: Redis said no to what was asked (422), or Redis is not there (503). */
+function fromRedis(field: string) {
+  return (err: unknown): never => {
+    if (err instanceof AppError) throw err;
+    if (err instanceof BackpressureError) throw backlogFull(err.message);
+    if (isReplyError(err)) throw invalid(field, (err as Error).message);
+    throw redisUnavailable();
+  };
+}
+
+export function opsRoutes(d: Deps, guard: Guards) {
+  const { redis, keys: k, config: c } = d;
+  const timeout = Math.min(c.REDIS_COMMAND_TIMEOUT_MS, 2000);
+  // /ready is polled: a failing check is logged when its state changes, not at every poll.
+  const lastState: Record<string, string> = {};
+  const check = async (name: string, probe: () => Promise<string>): Promise<string> => {
+    let state: string;
+    let error: unknown;
+    try {
+      state = await probe();
+    } catch (err) {
+      state = "unreachable";
+      error = err;
+    }
+    if (state !== "ok" && lastState[name] !== state) {
+      log.warn("readiness check failed", { check: name, state, ...(error ? errorFields(error) : {}) });
+    }
+    lastState[name] = state;
+    return state;
+  };
 
   return new Elysia()
     .get("/health", () => {
       const threads = d.flushers?.health() ?? [];
       const dead = threads.filter((t) => !t.alive);
-      const ok = dead.length === 0 && !d.state.shuttingDown;
-      const reason = d.state.shuttingDown ? "shutting down" : dead.length ? `flusher threads not alive: ${dead.map((t) => t.index)}` : undefined;
-      return json(ok ? 200 : 503, { status: ok ? "ok" : "fail", reason, threads });
+      const stuck = threads.filter((t) => t.alive && t.stuck);
+      let reason: string | undefined;
+      if (d.state.shuttingDown) reason = "shutting down";
+      else if (dead.length) reason = `flusher threads not alive: ${dead.map((t) => t.index)}`;
+      else if (stuck.length) {
+        reason = stuck
+          .map((t) => `flusher thread ${t.index} has made no progress on one batch for ${Math.round(t.batchAgeMs / 1000)} s (${t.lastError ?? "no error"})`)
+          .join("; ");
+      }
+      return json(reason ? 503 : 200, { status: reason ? "fail" : "ok", reason, threads });
     })
     .get("/ready", async () => {
-      const checks: Record<string, string> = {};
-      await Promise.all([
-        withDeadline(redis.ping(), timeout).then(
-          () => (checks.redis = "ok"),
-          (e) => (checks.redis = `unreachable: ${e?.message ?? e}`),
-        ),
-        withDeadline(isReady(d.db), timeout).then(
-          (ok) => (checks.postgres = ok ? "ok" : "schema missing"),
-          (e) => (checks.postgres = `unreachable: ${e?.message ?? e}`),
-        ),
+      // Answers a state per check, never the error's text: that is logged, not shown.
+      const [redisState, dbState] = await Promise.all([
+        check("redis", () => withDeadline(redis.ping(), timeout).then(() => "ok")),
+        check("postgres", () => withDeadline(isReady(d.db), timeout).then((ok) => (ok ? "ok" : "schema_missing"))),
       ]);
-      const ok = Object.values(checks).every((v) => v === "ok") && !d.state.shuttingDown;
+      const checks = { redis: redisState, postgres: dbState };
+      const ok = redisState === "ok" && dbState === "ok" && !d.state.shuttingDown;
       return json(ok ? 200 : 503, { status: ok ? "ok" : "fail", checks, shuttingDown: d.state.shuttingDown });
     })
-    .get("/metrics", async () => {
+    .get("/metrics", async ({ request, server }) => {
+      if (c.METRICS_AUTH === "admin") guard.admin(request, server);
       const all = new Registry();
       all.add(d.metrics.snapshot());
       d.flushers?.collect(all);
       try {
-        const [backlog, oldest, dead] = await withDeadline(
-          Promise.all([redis.xlen(k.stream), redis.xrange(k.stream, "-", "+", "COUNT", 1), redis.xlen(k.dead)]),
-          timeout,
-        );
-        all.set("writeback_backlog_entries", backlog);
-        all.set("writeback_dead_letter_entries", dead);
-        const ms = oldest[0] ? Number(oldest[0][0].split("-")[0]) : Date.now();
-        all.set("writeback_oldest_unpersisted_age_seconds", Math.max(0, Date.now() - ms) / 1000);
+        const s = await withDeadline(streamStats(redis, k), timeout);
+        all.set("writeback_backlog_entries", s.backlog);
+        all.set("writeback_dead_letter_entries", s.deadLetters);
+        all.set("writeback_oldest_unpersisted_age_seconds", s.oldestAgeMs / 1000);
       } catch {
         // Redis unreachable: the gauges are left out rather than reported as zero.
       }
       return new Response(render(all), { headers: { "content-type": "text/plain; version=0.0.4" } });
     })
-    .get("/dead-letters", async ({ query }) => {
+    .get("/dead-letters", async ({ request, server, query }) => {
+      guard.admin(request, server);
       const count = Number(query.count ?? 100);
-      if (!Number.isInteger(count) || count < 1 || count > 10_000) throw invalid("count", "must be 1..10000");
-      try {
-        const entries = await redis.xrange(k.dead, query.after ? `(${query.after}` : "-", "+", "COUNT", count);
-        return { deadLetters: entries.map(viewDeadLetter) };
-      } catch (err) {
-        if ((err as Error).name === "ReplyError") throw invalid("after", "not a stream id");
-        throw redisUnavailable();
-      }
+      if (!Number.isInteger(count) || count < 1 || count > MAX_REDRIVE) throw invalid("count", `must be 1..${MAX_REDRIVE}`);
+      if (query.after !== undefined && !STREAM_ID.test(query.after)) throw invalid("after", "not a stream id");
+      const deadLetters = await listDead(redis, k, count, query.after).catch(fromRedis("after"));
+      return { deadLetters };
     })
     .post(
       "/dead-letters/redrive",
       async ({ body }) => {
-        const ids = (body as { ids?: unknown } | undefined)?.ids;
-        let targets: string[];
-        if (ids === undefined) {
-          const all = await redis.xrange(k.dead, "-", "+", "COUNT", 10_000).catch(() => {
-            throw redisUnavailable();
-          });
-          targets = all.map(([id]) => id);
-        } else if (Array.isArray(ids) && ids.every((i) => typeof i === "string" && /^\d+-\d+$/.test(i))) {
-          targets = ids as string[];
-        } else throw invalid("ids", "must be an array of stream ids");
-        let moved = 0;
-        for (let i = 0; i < targets.length; i += 1000) {
-          moved += await redis.wbRedrive(k.dead, k.stream, ...targets.slice(i, i + 1000)).catch(() => {
-            throw redisUnavailable();
-          });
-        }
+        const target = redriveTargets(body);
+        const ids = "all" in target ? await oldestDeadIds(redis, k, MAX_REDRIVE).catch(fromRedis("all")) : target.ids;
+        const moved = ids.length ? await redrive(redis, k, ids, c.MAX_BACKLOG).catch(fromRedis("ids")) : 0;
         return { redriven: moved };
       },
-      // No body, or {} re-drives everything (up to 10,000 per call); {"ids": [...]} picks.
-      { parse: ({ request }) => readJson(request, 1024 * 1024, { optional: true }) },
+      {
+        // {"ids": [...]} picks entries; {"all": true} re-drives up to MAX_REDRIVE of the oldest.
+        parse: ({ request, server }) => {
+          guard.admin(request, server);
+          return readJson(request, 1024 * 1024);
+        },
+      },
     );
 }

@@ -33,6 +33,12 @@ export class DeadlineError extends Error {
   }
 }
 
+/**
+ * Rejects with DeadlineError after `ms`. The query itself is not cancelled here: postgres.js
+ * 3.4.9's cancel() of a query queued on a connection leaves that connection unusable. The
+ * server's statement_timeout ends a slow statement; a caller that meets this deadline (a
+ * silent connection) replaces its client (Flusher.resetDb).
+ */
 export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -50,7 +56,14 @@ export async function migrate(db: Db): Promise<void> {
   await db.begin(async (tx) => {
     await tx.unsafe(SQL.migrateLock);
     await tx.unsafe(SQL.schema);
+    await tx.unsafe(SQL.metaSchema);
   });
+}
+
+/** Records `prefix` as the database's owner unless another is; returns the owner. */
+export async function claimOwner(db: Db, prefix: string): Promise<string> {
+  const [row] = await db.unsafe<{ value: string }[]>(SQL.claimOwner, [prefix]);
+  return row!.value;
 }
 
 export interface Row {
@@ -59,13 +72,13 @@ export interface Row {
 }
 
 export async function getRow(db: Db, key: string): Promise<Row | undefined> {
-  const [row] = await db.unsafe<{ value: string; version: string }[]>(SQL.get, [key]);
+  const [row] = await db.unsafe<{ value: string; version: string }[]>(SQL.get, [key], { prepare: true });
   return row && { value: row.value, version: Number(row.version) };
 }
 
 /** Writes a coalesced batch; returns how many rows changed (the rest lost to the version guard). */
 export async function upsertBatch(db: Db, keys: string[], values: string[], versions: number[]): Promise<number> {
-  const result = await db.unsafe(SQL.upsert, [keys, values, versions] as never[]);
+  const result = await db.unsafe(SQL.upsert, [keys, values, versions] as never[], { prepare: true });
   return result.count;
 }
 

@@ -1,0 +1,51 @@
+// The write stream's entry format, in one place on the TypeScript side: fields k (key),
+// v (value) and ver (version), and an id whose first part is the Redis time in ms at which
+// the write was acknowledged. The scripts that append entries (set.lua, redrive.lua) write
+// these same three fields.
+
+/** Raw field/value list of a stream entry as Redis returns it. */
+export type EntryFields = string[];
+/** One stream entry as XREADGROUP / XAUTOCLAIM return it; fields are null for a deleted entry. */
+export type RawEntry = [id: string, fields: EntryFields | null];
+
+export interface Entry {
+  key?: string;
+  value?: string;
+  /** undefined unless the field is a safe non-negative integer */
+  version?: number;
+}
+
+export function entryFields(fields: EntryFields): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
+  return m;
+}
+
+/** Decodes an entry; fields that are missing or malformed come back undefined. */
+export function readEntry(fields: EntryFields): Entry {
+  let key: string | undefined, value: string | undefined, ver: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    if (name === "k") key = fields[i + 1];
+    else if (name === "v") value = fields[i + 1];
+    else if (name === "ver") ver = fields[i + 1];
+  }
+  const version = ver !== undefined && /^\d{1,16}$/.test(ver) ? Number(ver) : NaN;
+  return { key, value, version: Number.isSafeInteger(version) ? version : undefined };
+}
+
+export function encodeEntry(key: string, value: string, version: number): EntryFields {
+  return ["k", key, "v", value, "ver", String(version)];
+}
+
+/** The Redis time (ms) at which the entry with this id was appended: when its write was acknowledged. */
+export function idTimeMs(id: string): number {
+  return Number(id.slice(0, id.indexOf("-")));
+}
+
+/** Roughly what an entry weighs in memory and on the wire: its fields' characters. */
+export function entryBytes(fields: EntryFields | null): number {
+  let n = 0;
+  if (fields) for (const f of fields) n += f.length;
+  return n;
+}

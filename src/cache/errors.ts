@@ -1,0 +1,43 @@
+// The one place that reads Redis's and the scripts' error replies. Callers get typed errors
+// and never look at a reply's words. The scripts refuse with a code as the first word:
+// WBBACKLOG (the stream is longer than MAX_BACKLOG) or WBLAG (its oldest entry is older
+// than MAX_LAG_MS), followed by a sentence for humans.
+
+/** Writes refused because the flusher is behind; nothing was written. */
+export class BackpressureError extends Error {
+  readonly code = "BACKPRESSURE";
+  constructor(
+    readonly limit: "backlog" | "lag",
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** Redis did not answer within the command timeout; the command may still be applied. */
+export class CacheTimeoutError extends Error {
+  readonly code = "CACHE_TIMEOUT";
+  constructor(ms: number) {
+    super(`Redis did not answer within ${ms} ms`);
+  }
+}
+
+/** The Redis error code is the first word of a reply error ("OOM", "NOGROUP", "WBBACKLOG"). */
+export function redisErrorCode(err: unknown): string | undefined {
+  if (err && typeof err === "object" && (err as Error).name === "ReplyError") {
+    return String((err as Error).message).split(" ", 1)[0];
+  }
+  return undefined;
+}
+
+/** A reply error (Redis answered, and said no), as opposed to a connection failure or timeout. */
+export const isReplyError = (err: unknown) => redisErrorCode(err) !== undefined;
+
+/** Turns a script's backpressure refusal into BackpressureError; anything else as it is. */
+export function fromScriptError(err: unknown): unknown {
+  const code = redisErrorCode(err);
+  if (code === "WBBACKLOG" || code === "WBLAG") {
+    return new BackpressureError(code === "WBBACKLOG" ? "backlog" : "lag", (err as Error).message.slice(code.length + 1));
+  }
+  return err;
+}

@@ -1,0 +1,82 @@
+// The flusher's side of the write stream: its consumer group. Reads (new entries, this
+// consumer's own pending ones, entries reclaimed from idle consumers), delivery counts and
+// the acknowledgement, which only the flusher calls and only after the commit.
+import type { Keys } from "../keys";
+import type { RawEntry } from "./entry";
+import { redisErrorCode, type WritebackRedis } from "./redis";
+
+type StreamReply = [stream: string, entries: RawEntry[]][] | null;
+
+/** Entry ids per acknowledge-and-trim script call (ack.lua). */
+export const ACK_CHUNK = 250;
+
+export class ConsumerGroup {
+  constructor(
+    private redis: WritebackRedis,
+    private k: Keys,
+    readonly consumer: string,
+  ) {}
+
+  /**
+   * Creates the group (and the stream) unless it exists. Looks first: XGROUP CREATE is
+   * refused while Redis is over maxmemory even when the group exists, and a flusher that
+   * cannot start then could never free that memory. Reading the group's info works under OOM.
+   */
+  async ensure(): Promise<void> {
+    if (await this.exists()) return;
+    try {
+      // From id 0: after a loss of the group, every entry still in the stream is unpersisted.
+      await this.redis.xgroup("CREATE", this.k.stream, this.k.group, "0", "MKSTREAM");
+    } catch (err) {
+      if (redisErrorCode(err) !== "BUSYGROUP") throw err;
+    }
+  }
+
+  private async exists(): Promise<boolean> {
+    if ((await this.redis.exists(this.k.stream)) === 0) return false;
+    const groups = (await this.redis.xinfo("GROUPS", this.k.stream)) as string[][];
+    return groups.some((g) => g[g.indexOf("name") + 1] === this.k.group);
+  }
+
+  /**
+   * Up to `count` entries: new ones (">"), or this consumer's own unacknowledged ones ("0").
+   * `blockMs` > 0 waits that long for new entries.
+   */
+  async read(from: "0" | ">", count: number, blockMs = 0): Promise<RawEntry[]> {
+    const args: (string | number)[] = ["GROUP", this.k.group, this.consumer, "COUNT", count];
+    if (blockMs > 0) args.push("BLOCK", blockMs);
+    args.push("STREAMS", this.k.stream, from);
+    const reply = (await this.redis.call("XREADGROUP", ...args)) as StreamReply;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  /** One XAUTOCLAIM step: entries idle longer than `idleMs` on any consumer become ours. */
+  async claim(idleMs: number, cursor: string, count: number): Promise<{ next: string; entries: RawEntry[] }> {
+    const [next, entries] = (await this.redis.xautoclaim(this.k.stream, this.k.group, this.consumer, idleMs, cursor, "COUNT", count)) as [
+      string,
+      RawEntry[],
+    ];
+    return { next, entries };
+  }
+
+  /** How often each of `ids` (all pending on this consumer, ascending) has been delivered. */
+  async deliveryCounts(ids: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (ids.length === 0) return counts;
+    const rows = (await this.redis.xpending(this.k.stream, this.k.group, ids[0]!, ids[ids.length - 1]!, ids.length, this.consumer)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    for (const [id, , , delivered] of rows) counts.set(id, delivered);
+    return counts;
+  }
+
+  /** Acknowledges persisted entries and trims the stream below the oldest still pending (ack.lua). */
+  async ack(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += ACK_CHUNK) {
+      await this.redis.wbAck(this.k.stream, this.k.group, ...ids.slice(i, i + ACK_CHUNK));
+    }
+  }
+}

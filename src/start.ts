@@ -1,0 +1,77 @@
+// The whole service from a config: connections, the HTTP server, the flusher threads, and an
+// ordered stop(). main.ts is the command line over this.
+import { connect, waitReady } from "./cache/redis";
+import type { Config } from "./config";
+import { FlusherPool } from "./flusher/pool";
+import { createApp } from "./http/app";
+import { keys } from "./keys";
+import { errorFields, log } from "./log";
+import { Registry } from "./metrics";
+import { checkRedisSafety } from "./safety";
+import { connectDb } from "./store/db";
+
+/** The port is taken by another process (another instance, most likely). */
+export class PortInUseError extends Error {
+  readonly code = "PORT_IN_USE";
+}
+
+export interface Service {
+  app: ReturnType<typeof createApp>;
+  port: number;
+  /** drains the flusher for up to SHUTDOWN_GRACE_MS, then closes everything */
+  stop(): Promise<void>;
+}
+
+export async function start(config: Config, o: { onFatal?: (message: string) => void } = {}): Promise<Service> {
+  const redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
+  const db = connectDb({
+    url: config.DATABASE_URL,
+    max: 4,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+  });
+  const flushers = new FlusherPool(config, o.onFatal);
+  const state = { shuttingDown: false };
+  const app = createApp({ config, redis, db, keys: keys(config.KEY_PREFIX), metrics: new Registry(), flushers, state });
+
+  redis.once("ready", () => checkRedisSafety(redis));
+  // Listen once the write path's Redis connection is up, so the first requests are not
+  // refused for a connection still being made. If Redis is down, listen anyway after the
+  // connect timeout: writes answer 503 REDIS_UNAVAILABLE and /ready says why.
+  await waitReady(redis, config.REDIS_COMMAND_TIMEOUT_MS).catch(() =>
+    log.warn("Redis not reachable at start; listening anyway, writes answer 503 until it is"),
+  );
+  try {
+    // reusePort off (Elysia turns it on): a second instance on the same port must fail, not
+    // silently take a share of the traffic.
+    app.listen({ port: config.PORT, hostname: config.HOST, reusePort: false });
+  } catch (err) {
+    redis.disconnect();
+    await db.end({ timeout: 1 }).catch(() => {});
+    if ((err as { code?: string }).code === "EADDRINUSE") {
+      throw new PortInUseError(`port in use: ${config.HOST}:${config.PORT} is taken by another process (set PORT)`);
+    }
+    throw err;
+  }
+  flushers.start();
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      state.shuttingDown = true; // writes now answer 503 SHUTTING_DOWN
+      await flushers.drain(config.SHUTDOWN_GRACE_MS);
+      // Each step on its own: one failing must not keep the others from running.
+      for (const [name, step] of [
+        ["http", () => app.server?.stop(true)],
+        ["redis", () => redis.quit()],
+        ["postgres", () => db.end({ timeout: 1 })],
+      ] as const) {
+        try {
+          await step();
+        } catch (err) {
+          log.warn("shutdown step failed", { step: name, ...errorFields(err) });
+        }
+      }
+    })());
+  return { app, port: app.server!.port!, stop };
+}
