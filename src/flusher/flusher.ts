@@ -43,8 +43,12 @@ export class Flusher {
   private drainDeadline = Infinity;
   private nextReclaim = 0;
   private wakers = new Set<() => void>();
-  /** largest entry seen lately (decays): sizes the next read so it stays within FLUSH_BATCH_BYTES */
-  private entrySize = 0;
+  /**
+   * Largest entry of the last reads (halving per read): sizes the next read so one stays
+   * within an eighth of FLUSH_BATCH_BYTES. It starts at the largest entry a write can make,
+   * so the first reads are small and grow as small entries are seen.
+   */
+  private entrySize: number;
   /** time of the last loop turn that finished: the liveness heartbeat */
   lastBeat = Date.now();
   /** when the batch being flushed was first tried (0: none): progress, as /health sees it */
@@ -63,6 +67,7 @@ export class Flusher {
     this.redis = connect(config.REDIS_URL, "flusher", config.REDIS_COMMAND_TIMEOUT_MS);
     this.group = new ConsumerGroup(this.redis, k, this.consumer);
     this.db = this.connectDb();
+    this.entrySize = config.MAX_KEY_BYTES + config.MAX_VALUE_BYTES;
   }
 
   private connectDb(): Db {
@@ -203,8 +208,10 @@ export class Flusher {
 
   private async readOnce(from: "0" | ">", count: number, block: boolean): Promise<RawEntry[]> {
     const entries = await this.group.read(from, count, block ? this.config.FLUSH_BLOCK_MS : 0);
-    // Sizes rise at once and decay slowly, so a burst of large values shrinks the next reads.
-    for (const [, fields] of entries) this.entrySize = Math.max(entryBytes(fields), this.entrySize * 0.99);
+    // Sizes rise at once and fall by half per read: a burst of large values shrinks the next reads.
+    let largest = 0;
+    for (const [, fields] of entries) largest = Math.max(largest, entryBytes(fields));
+    if (entries.length > 0) this.entrySize = Math.max(largest, this.entrySize / 2);
     return entries;
   }
 

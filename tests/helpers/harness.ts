@@ -20,6 +20,8 @@ export interface Harness {
   request(path: string, init?: RequestInit): Promise<Response>;
   post(key: string, value: string): Promise<Response>;
   startFlusher(index?: number): Flusher;
+  /** drains every started flusher within `graceMs` and waits until they stopped */
+  drainFlushers(graceMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,10 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
       flushers.push({ f, done: f.run() });
       return f;
     },
+    async drainFlushers(graceMs) {
+      for (const { f } of flushers) f.drain(graceMs);
+      await Promise.all(flushers.map((x) => x.done));
+    },
     async close() {
       for (const { f, done } of flushers) {
         f.drain(2000);
@@ -70,7 +76,7 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
       }
       redis.disconnect();
       await db.end();
-      await dropPrefix(config.KEY_PREFIX);
+      if (config.REDIS_URL === SHARED_REDIS_URL) await dropPrefix(config.KEY_PREFIX);
     },
   };
 }

@@ -1,0 +1,177 @@
+// Defects found by review (issue 8), each reproduced against real Redis and Postgres: private
+// redis-servers where a test needs Redis out of memory or paused, a database for the file.
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import Redis from "ioredis";
+import { randomBytes } from "node:crypto";
+import { byBytes } from "../src/flusher/persist";
+import { classify } from "../src/store/classify";
+import { getRow } from "../src/store/db";
+import { harness, waitForDb, type Harness } from "./helpers/harness";
+import { waitFor } from "./helpers/service";
+import { createDatabase, PrivateRedis } from "./helpers/services";
+
+setDefaultTimeout(60_000);
+
+let dbUrl: string;
+let drop: () => Promise<void>;
+let redis: PrivateRedis | undefined;
+let h: Harness | undefined;
+beforeAll(async () => {
+  ({ url: dbUrl, drop } = await createDatabase());
+});
+afterAll(async () => drop());
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  await redis?.stop();
+  redis = undefined;
+});
+
+const versionOf = async (r: Response) => ((await r.json()) as { version: number }).version;
+const admin = () => new Redis(redis!.url);
+
+/** A harness on a private redis-server, which the test may fill or pause. */
+async function privateHarness(env: Record<string, string> = {}, redisArgs: string[] = []): Promise<Harness> {
+  redis = await PrivateRedis.start(redisArgs);
+  h = await harness(dbUrl, { REDIS_URL: redis.url, FLUSH_RETRY_MAX_MS: "200", ...env });
+  return h;
+}
+
+describe("Redis out of memory", () => {
+  test("a rejected row is dead-lettered, not dropped, when a drain runs out of time under OOM", async () => {
+    const h = await privateHarness();
+    await h.db.unsafe("ALTER TABLE writeback_kv ADD CONSTRAINT no_poison CHECK (value <> 'poison-oom')");
+    try {
+      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM"); // an earlier life made it
+      expect((await h.post("oom:poison", "poison-oom")).status).toBe(200);
+      const a = admin();
+      await a.config("SET", "maxmemory", "1"); // Redis is full
+      h.startFlusher();
+      await Bun.sleep(500); // the row is rejected; the dead letter must still be written
+      await h.drainFlushers(200);
+      const dead = await a.xrange(h.keys.dead, "-", "+");
+      const pending = (await a.xpending(h.keys.stream, h.keys.group)) as [number];
+      a.disconnect();
+      expect(await getRow(h.db, "oom:poison")).toBeUndefined();
+      // Somewhere it is: in the dead letters (and no longer pending), never in neither.
+      expect(dead.length).toBe(1);
+      expect(dead[0]![1]).toContain("oom:poison");
+      expect(pending[0]).toBe(0);
+    } finally {
+      await h.db.unsafe("ALTER TABLE writeback_kv DROP CONSTRAINT no_poison");
+    }
+  });
+
+  test("the flusher starts and drains while Redis is over maxmemory (its group exists)", async () => {
+    const h = await privateHarness();
+    await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
+    const v = await versionOf(await h.post("oom:start", "queued"));
+    const a = admin();
+    await a.config("SET", "maxmemory", "1");
+    h.startFlusher();
+    await waitForDb(h.db, "oom:start", v);
+    await waitFor("stream trimmed", async () => (await a.xlen(h.keys.stream)) === 0);
+    a.disconnect();
+  });
+
+  test("a consumer group that cannot be recreated is retried with backoff, not in a hot loop", async () => {
+    const h = await privateHarness({ FLUSH_RETRY_MAX_MS: "500" });
+    h.startFlusher();
+    await h.post("nogroup:1", "x");
+    const a = admin();
+    await waitFor("group created", async () => ((await a.exists(h.keys.stream)) === 1 ? (await a.xinfo("GROUPS", h.keys.stream) as unknown[]).length > 0 : false));
+    // The group goes (as with FLUSHALL) and cannot come back: XGROUP CREATE is refused under OOM.
+    await a.del(h.keys.stream);
+    await a.config("SET", "maxmemory", "1");
+    await Bun.sleep(300);
+    const calls = async () => Number(/cmdstat_xreadgroup:calls=(\d+)/.exec((await a.info("commandstats")) as string)?.[1] ?? 0);
+    const before = await calls();
+    await Bun.sleep(1000);
+    const perSecond = (await calls()) - before;
+    await a.config("SET", "maxmemory", "0");
+    a.disconnect();
+    expect(perSecond).toBeLessThan(30); // was about 16,000 a second
+  });
+});
+
+describe("batches too large or too slow", () => {
+  test("a backlog of large values is read and written in batches of about FLUSH_BATCH_BYTES", async () => {
+    const h = await privateHarness({ FLUSH_BATCH_BYTES: String(4 * 1024 * 1024) });
+    const big = "x".repeat(1024 * 1024 - 8); // within MAX_VALUE_BYTES with its suffix
+    let last = 0;
+    for (let i = 0; i < 24; i++) last = await versionOf(await h.post(`big:${i}`, big + i));
+    h.startFlusher();
+    await waitForDb(h.db, "big:23", last, 30_000);
+    const batches = h.metrics.values["writeback_batches_total"]!;
+    expect(batches).toBeGreaterThanOrEqual(6); // 24 MiB in batches of at most ~4 MiB
+    for (let i = 0; i < 24; i += 7) expect((await getRow(h.db, `big:${i}`))?.value).toBe(big + i);
+  });
+
+  test("a batch that runs past statement_timeout is split until it goes through", async () => {
+    const h = await privateHarness({ DB_STATEMENT_TIMEOUT_MS: "300" });
+    const value = "v".repeat(2048);
+    await Promise.all(Array.from({ length: 20_000 }, (_, i) => h.post(`slow:${i}`, `${value}${i}`)));
+    h.startFlusher();
+    await waitFor(
+      "every row written",
+      async () => Number((await h.db.unsafe<{ n: string }[]>("SELECT count(*)::text AS n FROM writeback_kv WHERE key LIKE 'slow:%'"))[0]!.n) === 20_000,
+      50_000,
+    );
+  });
+
+  test("byBytes keeps every run within the limit, and a row larger than it alone", () => {
+    const row = (key: string, size: number) => ({ key, value: "x".repeat(size), version: 1, id: "1-0" });
+    const parts = byBytes([row("a", 40), row("b", 40), row("c", 200), row("d", 10)], 100);
+    expect(parts.map((p) => p.map((r) => r.key))).toEqual([["a", "b"], ["c"], ["d"]]);
+  });
+});
+
+describe("a key too large for the index", () => {
+  test("is dead-lettered (SQLSTATE 54000 is about the row) and the writes behind it persist", async () => {
+    const h = await privateHarness();
+    const huge = randomBytes(1600).toString("hex"); // 3200 incompressible bytes: over the btree's 2704
+    await h.redis.xadd(h.keys.stream, "*", "k", huge, "v", "x", "ver", "5");
+    const v = await versionOf(await h.post("after-huge", "ok"));
+    h.startFlusher();
+    await waitForDb(h.db, "after-huge", v);
+    await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
+    const fields = (await h.redis.xrange(h.keys.dead, "-", "+"))[0]![1];
+    expect(fields.join(" ")).toContain("54000");
+  });
+
+  test("errors are classified by SQLSTATE of a Postgres error only", () => {
+    const pg = (code: string) => Object.assign(new Error("x"), { name: "PostgresError", code });
+    expect(classify(pg("54000"))).toBe("permanent");
+    expect(classify(pg("23514"))).toBe("permanent");
+    expect(classify(pg("57014"))).toBe("timeout");
+    expect(classify(pg("08006"))).toBe("transient");
+    expect(classify(pg("42P01"))).toBe("transient");
+    expect(classify(pg("40P01"))).toBe("transient");
+    // an errno is five capitals too, but it is no SQLSTATE
+    expect(classify(Object.assign(new Error("broken pipe"), { code: "EPIPE" }))).toBe("transient");
+  });
+});
+
+describe("a Redis stall", () => {
+  test("every write answers within REDIS_COMMAND_TIMEOUT_MS, also those queued behind a hanging call", async () => {
+    const h = await privateHarness({ REDIS_COMMAND_TIMEOUT_MS: "1000" });
+    expect((await h.post("stall:0", "x")).status).toBe(200);
+    const a = admin();
+    await a.client("PAUSE", "3000", "ALL");
+    const times: number[] = [];
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        await Bun.sleep(i * 150); // arriving while earlier calls hang
+        const t = performance.now();
+        const r = await h.post(`stall:${i}`, "y");
+        statuses.push(r.status);
+        times.push(performance.now() - t);
+      }),
+    );
+    await a.client("UNPAUSE");
+    a.disconnect();
+    expect(statuses.every((s) => s === 503)).toBe(true);
+    expect(Math.max(...times)).toBeLessThan(1300); // one timeout, not two
+  });
+});
