@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; message: string } }).error;
 const rawPost = (path: string, body: Uint8Array | string, type = "application/json") =>
-  h.request(path, { method: "POST", headers: { "content-type": type }, body });
+  h.request(path, { method: "POST", headers: { "content-type": type }, body: body as BodyInit });
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p))));
 

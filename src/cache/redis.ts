@@ -21,6 +21,8 @@ export interface WritebackRedis extends Redis {
  * with its default of 10 s, writes stayed refused for seconds after Redis was ready.
  */
 export const LOADING_POLL_MS = 100;
+/** The longest wait between reconnect attempts. */
+export const RECONNECT_MAX_MS = 250;
 
 export type ConnectionRole = "api" | "flusher";
 
@@ -47,7 +49,9 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
     // RESP2: the reply shapes (XREADGROUP as nested arrays) this code is written against.
     protocol: 2,
     lazyConnect: false,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    // Reconnect attempts to a Redis that is down cost nothing; waiting between them is time
+    // in which writes are refused after Redis is back (was up to 2 s).
+    retryStrategy: (times) => Math.min(25 * 2 ** Math.min(times, 4), RECONNECT_MAX_MS),
     maxLoadingRetryTime: LOADING_POLL_MS,
   }) as WritebackRedis;
   redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call

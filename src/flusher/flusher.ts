@@ -34,6 +34,8 @@ export class OwnerConflictError extends Error {
   readonly code = "OWNER_CONFLICT";
 }
 
+class DrainExpired extends Error {}
+
 export class Flusher {
   readonly consumer: string;
   private redis: WritebackRedis;
@@ -68,6 +70,7 @@ export class Flusher {
     this.group = new ConsumerGroup(this.redis, k, this.consumer);
     this.db = this.connectDb();
     this.entrySize = config.MAX_KEY_BYTES + config.MAX_VALUE_BYTES;
+    this.expired.catch(() => {}); // raced in retrying(); never an unhandled rejection
   }
 
   private connectDb(): Db {
@@ -94,8 +97,13 @@ export class Flusher {
   drain(graceMs: number): void {
     this.stopping = true;
     this.drainDeadline = Date.now() + graceMs;
+    setTimeout(() => this.expire(new DrainExpired()), graceMs);
     for (const wake of [...this.wakers]) wake();
   }
+
+  private expire: (err: DrainExpired) => void = () => {};
+  /** Rejects when a drain's deadline passes; pending until then. */
+  private expired: Promise<never> = new Promise<never>((_, reject) => (this.expire = reject));
 
   private get outOfTime(): boolean {
     return this.stopping && Date.now() >= this.drainDeadline;
@@ -324,8 +332,12 @@ export class Flusher {
   private async retrying<T>(step: string, work: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await work();
+        // A step still running at the drain's deadline (a driver waiting to reconnect, a
+        // query on a silent connection) is abandoned: nothing it did is acknowledged, and
+        // whatever it may still finish is replayed harmlessly next start.
+        return await Promise.race([work(), this.expired]);
       } catch (err) {
+        if (err instanceof DrainExpired) return undefined;
         if (err instanceof OwnerConflictError) throw err;
         // The client's deadline passed: its connection went silent. A new client, rather
         // than a query queued behind the silent one.

@@ -17,6 +17,9 @@ export function connectDb(o: DbOptions): Db {
     max: o.max,
     idle_timeout: 60,
     connect_timeout: Math.ceil(o.statementTimeoutMs / 1000),
+    // Seconds before reconnecting after failed connections. The driver's own grows to 20 s,
+    // so after an outage the flusher could sit out up to 20 s of a database that is back.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     onnotice: () => {},
     connection: {
       application_name: "writeback",

@@ -1,0 +1,182 @@
+// Defects found by review (issue 8) that only a whole process shows: drains, health, the
+// flusher's driver errors, Redis restarts, the port, HTTP/1.0 without Host, and one database
+// per deployment. Each test runs writeback as a process with its own redis-server and database.
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import postgres from "postgres";
+import Redis from "ioredis";
+import { Checker } from "./helpers/checker";
+import { set, startService, waitFor } from "./helpers/service";
+import { freePort, PrivateRedis } from "./helpers/services";
+import { processSuite } from "./helpers/suite";
+
+setDefaultTimeout(60_000);
+
+const s = processSuite();
+
+async function start(env: Record<string, string> = {}, o: { port?: number } = {}) {
+  const r = await startService(
+    { REDIS_URL: s.redis!.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", FLUSH_BLOCK_MS: "100", ...env },
+    o,
+  );
+  s.running.push(r);
+  return r;
+}
+
+/** Spawns writeback expecting it to exit; returns its exit code and what it printed. */
+async function run(env: Record<string, string>, ms = 15_000): Promise<{ code: number | null; output: string }> {
+  const proc = Bun.spawn(["bun", "run", `${import.meta.dir}/../src/main.ts`], {
+    env: { ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => proc.kill(9), ms);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return { code, output: (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text()) };
+}
+
+describe("drain", () => {
+  test("SIGTERM cuts a flusher's backoff sleep short: the process exits at the grace period, not after its sleep", async () => {
+    s.redis = await PrivateRedis.start();
+    const closed = await freePort(); // Postgres is down: the flusher backs off, longer each time
+    const svc = await start({
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/postgres`,
+      FLUSH_RETRY_MAX_MS: "20000",
+      FLUSH_WORKERS: "1",
+      SHUTDOWN_GRACE_MS: "1000",
+    });
+    expect((await set(svc.base, "drain:1", "v")).status).toBe(200);
+    // After its 7th failed attempt the thread sleeps 3.2 to 6.4 s (backoff with jitter).
+    const retries = async () =>
+      Number(/writeback_flush_retries_total\{step="setup"\} (\d+)/.exec(await (await fetch(`${svc.base}/metrics`)).text())?.[1] ?? 0);
+    await waitFor("a long backoff sleep", async () => (await retries()) >= 7, 40_000);
+    const t0 = performance.now();
+    svc.proc.kill("SIGTERM");
+    expect(await svc.proc.exited).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1800); // was the grace period plus 2 s
+  });
+});
+
+describe("health", () => {
+  test("/health is 503, with the reason, while a thread turns but a batch makes no progress; 200 once it does", async () => {
+    s.redis = await PrivateRedis.start();
+    const svc = await start({ FLUSH_STUCK_MS: "1000", DB_LOCK_TIMEOUT_MS: "100", FLUSH_RETRY_MAX_MS: "200" });
+    const check = new Checker();
+    await check.write(svc.base, "stuck:0", "x");
+    await waitFor("persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    const admin = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = admin.begin(async (tx) => {
+      await tx.unsafe("LOCK TABLE writeback_kv IN ACCESS EXCLUSIVE MODE");
+      await new Promise<void>((r) => (release = r));
+    });
+    try {
+      await waitFor("lock taken", async () => release !== undefined);
+      await check.write(svc.base, "stuck:1", "y");
+      let body: { status: string; reason?: string } = { status: "" };
+      await waitFor("health fails", async () => {
+        const r = await fetch(`${svc.base}/health`);
+        body = (await r.json()) as typeof body;
+        return r.status === 503;
+      }, 10_000);
+      expect(body.reason).toContain("no progress");
+      expect(body.reason).toContain("55P03"); // the lock timeout it keeps meeting
+    } finally {
+      release();
+      await held;
+      await admin.end();
+    }
+    await waitFor("healthy again", async () => (await fetch(`${svc.base}/health`)).status === 200);
+    await waitFor("persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+  });
+});
+
+describe("flusher threads", () => {
+  test("an exception thrown from a driver's callback is contained: the thread keeps flushing, no restart", async () => {
+    s.redis = await PrivateRedis.start();
+    const svc = await start({ CRASH_POINT: "driver-throw", FLUSH_WORKERS: "1" });
+    const check = new Checker();
+    for (let i = 0; i < 20; i++) {
+      await check.write(svc.base, `dt:${i}`, `v${i}`);
+      await Bun.sleep(20);
+    }
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    const metrics = await (await fetch(`${svc.base}/metrics`)).text();
+    expect(metrics).toMatch(/^writeback_flusher_contained_errors_total 1$/m);
+    expect(metrics).toMatch(/^writeback_worker_restarts_total 0$/m);
+  });
+});
+
+describe("Redis restart", () => {
+  test("with a large AOF: writes are accepted soon after Redis answers again", async () => {
+    s.redis = await PrivateRedis.start(["--enable-debug-command", "yes", "--appendfsync", "everysec"]);
+    const svc = await start({ REDIS_COMMAND_TIMEOUT_MS: "500" });
+    const c = new Redis(s.redis.url);
+    await c.call("DEBUG", "POPULATE", "1500000", "fill", "64"); // ~200 MB: a second or two to load
+    await c.bgrewriteaof();
+    await waitFor("AOF rewritten", async () => /aof_rewrite_in_progress:0/.test(await c.info("persistence")) && /aof_rewrite_scheduled:0/.test(await c.info("persistence")), 60_000);
+    c.disconnect();
+    await s.redis.kill();
+    await Bun.sleep(2500); // long enough for the client's reconnect attempts to back off
+    await s.redis.start(); // returns once it answers PING (the AOF is loaded)
+    const answered = performance.now();
+    await waitFor("a write accepted", async () => (await set(svc.base, "aof:after", "v")).status === 200, 20_000);
+    const ms = performance.now() - answered;
+    console.log(`first write accepted ${Math.round(ms)} ms after Redis answered again`);
+    expect(ms).toBeLessThan(1000);
+  }, 120_000);
+});
+
+describe("startup", () => {
+  test("a second instance on the same port fails with 'port in use' instead of sharing it", async () => {
+    s.redis = await PrivateRedis.start();
+    const first = await start();
+    const second = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: String(first.port) });
+    expect(second.code).toBe(1);
+    expect(second.output).toContain("port in use");
+    expect((await set(first.base, "port:1", "v")).status).toBe(200);
+  });
+
+  test("a second deployment (another KEY_PREFIX) on the same database refuses to start, naming KEY_PREFIX", async () => {
+    s.redis = await PrivateRedis.start();
+    const first = await start({ KEY_PREFIX: "dep-a:" });
+    const check = new Checker();
+    await check.write(first.base, "owned", "a");
+    await waitFor("persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    const other = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "dep-b:", PORT: "0" });
+    expect(other.code).toBe(2);
+    expect(other.output).toContain("KEY_PREFIX");
+    expect(await check.missing(s.dbUrl)).toEqual([]); // its rows untouched
+  });
+});
+
+describe("HTTP/1.0 without a Host header", () => {
+  test("GET /get/<key> reads the key (the URL arrives relative)", async () => {
+    s.redis = await PrivateRedis.start();
+    const svc = await start();
+    expect((await set(svc.base, "nohost", "there")).status).toBe(200);
+    const reply = await new Promise<string>((resolve, reject) => {
+      let data = "";
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port: svc.port,
+        socket: {
+          open(sock) {
+            sock.write("GET /get/nohost HTTP/1.0\r\n\r\n");
+          },
+          data(_, chunk) {
+            data += new TextDecoder().decode(chunk);
+          },
+          close() {
+            resolve(data);
+          },
+          error(_, err) {
+            reject(err);
+          },
+        },
+      }).catch(reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(reply).toContain('"value":"there"');
+  });
+});
