@@ -64,10 +64,6 @@ export const ConfigSchema = T.Object({
     default: "info",
     description: "debug | info | warn | error",
   }),
-  CRASH_POINT: T.String({
-    default: "",
-    description: "tests only (src/testing/crash.ts): before-write, after-commit, after-ack, thread-throw, driver-throw",
-  }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -80,7 +76,7 @@ export class ConfigError extends Error {
 
 const INTEGER = /^-?\d+$/;
 /** Text settings whose empty value means "off" rather than "use the default". */
-const OPTIONAL_TEXT = new Set(["CRASH_POINT", "ADMIN_TOKEN", "API_TOKEN"]);
+const OPTIONAL_TEXT = new Set(["ADMIN_TOKEN", "API_TOKEN"]);
 
 /** Reads the settings from `env`; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -49,8 +49,11 @@ export interface Snapshot {
   hists: Record<string, { counts: number[]; sum: number; count: number }>;
 }
 
+/** A label value in the text format: backslash, double quote and newline escaped. */
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
 const series = (name: string, labels?: Record<string, string>) =>
-  labels ? `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}` : name;
+  labels ? `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}` : name;
 
 export class Registry {
   values: Record<string, number> = {};

@@ -1,14 +1,13 @@
 // The whole service from a config: connections, the HTTP server, the flusher threads, and an
-// ordered stop(). main.ts is the command line over this.
-import { connect, waitReady } from "./cache/redis";
+// ordered stop(). main.ts is the command line over this; tests and tools can call it too.
+import { ApiCache } from "./cache/api";
 import type { Config } from "./config";
 import { FlusherPool } from "./flusher/pool";
 import { createApp } from "./http/app";
 import { keys } from "./keys";
 import { errorFields, log } from "./log";
 import { Registry } from "./metrics";
-import { checkRedisSafety } from "./safety";
-import { connectDb } from "./store/db";
+import { PostgresStore } from "./store/postgres";
 
 /** The port is taken by another process (another instance, most likely). */
 export class PortInUseError extends Error {
@@ -23,8 +22,8 @@ export interface Service {
 }
 
 export async function start(config: Config, o: { onFatal?: (message: string) => void } = {}): Promise<Service> {
-  const redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
-  const db = connectDb({
+  const cache = new ApiCache(config, keys(config.KEY_PREFIX));
+  const store = new PostgresStore({
     url: config.DATABASE_URL,
     max: 4,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
@@ -32,22 +31,21 @@ export async function start(config: Config, o: { onFatal?: (message: string) => 
   });
   const flushers = new FlusherPool(config, o.onFatal);
   const state = { shuttingDown: false };
-  const app = createApp({ config, redis, db, keys: keys(config.KEY_PREFIX), metrics: new Registry(), flushers, state });
+  const app = createApp({ config, cache, store, metrics: new Registry(), flushers, state });
 
-  redis.once("ready", () => checkRedisSafety(redis));
   // Listen once the write path's Redis connection is up, so the first requests are not
   // refused for a connection still being made. If Redis is down, listen anyway after the
   // connect timeout: writes answer 503 REDIS_UNAVAILABLE and /ready says why.
-  await waitReady(redis, config.REDIS_COMMAND_TIMEOUT_MS).catch(() =>
-    log.warn("Redis not reachable at start; listening anyway, writes answer 503 until it is"),
-  );
+  await cache
+    .whenReady(config.REDIS_COMMAND_TIMEOUT_MS)
+    .catch(() => log.warn("Redis not reachable at start; listening anyway, writes answer 503 until it is"));
   try {
     // reusePort off (Elysia turns it on): a second instance on the same port must fail, not
     // silently take a share of the traffic.
     app.listen({ port: config.PORT, hostname: config.HOST, reusePort: false });
   } catch (err) {
-    redis.disconnect();
-    await db.end({ timeout: 1 }).catch(() => {});
+    cache.disconnect();
+    await store.close().catch(() => {});
     if ((err as { code?: string }).code === "EADDRINUSE") {
       throw new PortInUseError(`port in use: ${config.HOST}:${config.PORT} is taken by another process (set PORT)`);
     }
@@ -63,8 +61,8 @@ export async function start(config: Config, o: { onFatal?: (message: string) => 
       // Each step on its own: one failing must not keep the others from running.
       for (const [name, step] of [
         ["http", () => app.server?.stop(true)],
-        ["redis", () => redis.quit()],
-        ["postgres", () => db.end({ timeout: 1 })],
+        ["redis", () => cache.close()],
+        ["postgres", () => store.close()],
       ] as const) {
         try {
           await step();

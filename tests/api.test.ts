@@ -1,7 +1,7 @@
 // The HTTP contract, as a client sees it: shapes, status codes and error codes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
-import { createDatabase } from "./helpers/services";
+import { createDatabase } from "../src/testing/services";
 
 let h: Harness;
 let drop: () => Promise<void>;
@@ -38,7 +38,7 @@ describe("POST /set and GET /get", () => {
     expect(cached.status).toBe(200);
     expect(await cached.json()).toEqual({ key, value: `value of ${key}`, version: body.version, source: "cache" });
 
-    await waitForDb(h.db, key, body.version);
+    await waitForDb(h.store, key, body.version);
     const stored = await h.request(`${path}?source=db`);
     expect(await stored.json()).toEqual({ key, value: `value of ${key}`, version: body.version, source: "db" });
   });
@@ -75,7 +75,7 @@ describe("POST /set and GET /get", () => {
 
   test("a cache miss falls back to the database", async () => {
     const v = ((await (await h.post("evicted", "kept")).json()) as { version: number }).version;
-    await waitForDb(h.db, "evicted", v);
+    await waitForDb(h.store, "evicted", v);
     await h.redis.del(h.keys.cache("evicted"));
     const r = await h.request("/get/evicted");
     expect(await r.json()).toEqual({ key: "evicted", value: "kept", version: v, source: "db" });

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startService, set, waitFor, type Running } from "./helpers/service";
-import { createDatabase, dropPrefix, SHARED_REDIS_URL, testPrefix } from "./helpers/services";
+import { startService, set, waitFor, type Running } from "../src/testing/process";
+import { createDatabase, dropPrefix, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 

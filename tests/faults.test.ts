@@ -8,8 +8,8 @@ import postgres from "postgres";
 import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
 import { TcpProxy } from "./helpers/proxy";
-import { set, startService, waitFor, type Running } from "./helpers/service";
-import { PrivateRedis } from "./helpers/services";
+import { set, startService, waitFor, type Running } from "../src/testing/process";
+import { PrivateRedis } from "../src/testing/services";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 

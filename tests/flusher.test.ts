@@ -2,10 +2,9 @@
 // concurrency, coalescing, the version guard, trimming, dead letters and recovery.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { coalesce } from "../src/flusher/coalesce";
-import { getRow, upsertBatch } from "../src/store/db";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
-import { createDatabase } from "./helpers/services";
-import { waitFor } from "./helpers/service";
+import { createDatabase } from "../src/testing/services";
+import { waitFor } from "../src/testing/process";
 
 let dbUrl: string;
 let drop: () => Promise<void>;
@@ -38,8 +37,8 @@ describe("write path", () => {
     const winner = `w${acked.indexOf(highest)}`;
     const cached = (await (await h.request("/get/hot")).json()) as { value: string; version: number };
     expect(cached).toMatchObject({ value: winner, version: highest });
-    await waitForDb(h.db, "hot", highest);
-    expect(await getRow(h.db, "hot")).toEqual({ value: winner, version: highest });
+    await waitForDb(h.store, "hot", highest);
+    expect(await h.store.get("hot")).toEqual({ value: winner, version: highest });
   });
 
   test("a burst larger than one script call: every write answered with its own version, in order per key", async () => {
@@ -53,8 +52,8 @@ describe("write path", () => {
       expect(mine).toEqual([...mine].sort((a, b) => a - b));
       expect(new Set(mine).size).toBe(100);
       const last = mine[mine.length - 1]!;
-      await waitForDb(h.db, `burst:${k}`, last);
-      expect(await getRow(h.db, `burst:${k}`)).toEqual({ value: `b${693 + k}`, version: last });
+      await waitForDb(h.store, `burst:${k}`, last);
+      expect(await h.store.get(`burst:${k}`)).toEqual({ value: `b${693 + k}`, version: last });
     }
   });
 
@@ -86,11 +85,11 @@ describe("write path", () => {
   });
 
   test("the version guard: an older batch never overwrites a newer row", async () => {
-    await upsertBatch(h.db, ["guard"], ["new"], [200]);
-    const changed = await upsertBatch(h.db, ["guard"], ["old"], [100]);
+    await h.store.upsert([{ key: "guard", value: "new", version: 200 }]);
+    const changed = await h.store.upsert([{ key: "guard", value: "old", version: 100 }]);
     expect(changed).toBe(0);
-    expect(await upsertBatch(h.db, ["guard"], ["same"], [200])).toBe(0); // a replay is a no-op
-    expect(await getRow(h.db, "guard")).toEqual({ value: "new", version: 200 });
+    expect(await h.store.upsert([{ key: "guard", value: "same", version: 200 }])).toBe(0); // a replay is a no-op
+    expect(await h.store.get("guard")).toEqual({ value: "new", version: 200 });
   });
 
   test("out-of-order stream entries: the database ends on the highest version", async () => {
@@ -98,17 +97,17 @@ describe("write path", () => {
     await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "newer", "ver", "3000");
     await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "older", "ver", "2000");
     await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
-    expect(await getRow(h.db, "ooo")).toEqual({ value: "newer", version: 3000 });
+    expect(await h.store.get("ooo")).toEqual({ value: "newer", version: 3000 });
   });
 
   test("versions stay monotonic after Redis loses the key: the next write still wins in Postgres", async () => {
     const before = await versionOf(await h.post("lost", "before"));
-    await waitForDb(h.db, "lost", before);
+    await waitForDb(h.store, "lost", before);
     await h.redis.del(h.keys.cache("lost")); // what a FLUSHALL or an empty failover does to the key
     const after = await versionOf(await h.post("lost", "after"));
     expect(after).toBeGreaterThan(before);
-    await waitForDb(h.db, "lost", after);
-    expect(await getRow(h.db, "lost")).toEqual({ value: "after", version: after });
+    await waitForDb(h.store, "lost", after);
+    expect(await h.store.get("lost")).toEqual({ value: "after", version: after });
   });
 });
 
@@ -186,7 +185,7 @@ describe("coalescing", () => {
       const entries = h.metrics.values["writeback_flushed_entries_total"]!;
       expect(entries).toBe(1000);
       expect(rows).toBeLessThanOrEqual(50); // at most 10 keys x a few batches
-      for (const [key, v] of last) expect((await getRow(h.db, key))?.version).toBe(v);
+      for (const [key, v] of last) expect((await h.store.get(key))?.version).toBe(v);
     } finally {
       await h.close();
     }
@@ -202,8 +201,8 @@ describe("dead letters and recovery", () => {
       await h.redis.xadd(h.keys.stream, "*", "k", "poison:fields"); // malformed
       const v2 = await versionOf(await h.post("good:2", "b"));
       h.startFlusher();
-      await waitForDb(h.db, "good:2", v2);
-      expect((await getRow(h.db, "good:1"))?.value).toBe("a");
+      await waitForDb(h.store, "good:2", v2);
+      expect((await h.store.get("good:1"))?.value).toBe("a");
       await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
 
       const list = (await (await h.request("/dead-letters")).json()) as {
@@ -213,7 +212,7 @@ describe("dead letters and recovery", () => {
       const nul = list.deadLetters.find((d) => d.key === "poison:nul")!;
       expect(nul.reason).toBe("rejected by Postgres");
       expect(nul.error).toContain("22021"); // SQLSTATE character_not_in_repertoire
-      expect(await getRow(h.db, "poison:nul")).toBeUndefined();
+      expect(await h.store.get("poison:nul")).toBeUndefined();
       const metrics = await (await h.request("/metrics")).text();
       expect(metrics).toContain("writeback_dead_letter_entries 2");
     } finally {
@@ -227,7 +226,7 @@ describe("dead letters and recovery", () => {
       h.startFlusher();
       // A dead letter holding an old version of a key that has since been written again.
       const fresh = await versionOf(await h.post("redrive", "fresh"));
-      await waitForDb(h.db, "redrive", fresh);
+      await waitForDb(h.store, "redrive", fresh);
       await h.redis.xadd(h.keys.dead, "*", "k", "redrive", "v", "stale", "ver", String(fresh - 1), "reason", "test");
       await h.redis.xadd(h.keys.dead, "*", "k", "redrive:new", "v", "revived", "ver", "7", "reason", "test");
       const r = await h.request("/dead-letters/redrive", {
@@ -236,8 +235,8 @@ describe("dead letters and recovery", () => {
         body: JSON.stringify({ all: true }),
       });
       expect(await r.json()).toEqual({ redriven: 2 });
-      await waitForDb(h.db, "redrive:new", 7);
-      expect(await getRow(h.db, "redrive")).toEqual({ value: "fresh", version: fresh });
+      await waitForDb(h.store, "redrive:new", 7);
+      expect(await h.store.get("redrive")).toEqual({ value: "fresh", version: fresh });
       expect(await h.redis.xlen(h.keys.dead)).toBe(0);
     } finally {
       await h.close();
@@ -252,7 +251,7 @@ describe("dead letters and recovery", () => {
       // A consumer that read the entry and died before persisting it.
       await h.redis.xreadgroup("GROUP", h.keys.group, "dead-consumer", "COUNT", 10, "STREAMS", h.keys.stream, ">");
       h.startFlusher();
-      await waitForDb(h.db, "orphan", v);
+      await waitForDb(h.store, "orphan", v);
       expect(h.metrics.values["writeback_reclaimed_entries_total"]).toBe(1);
       await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
     } finally {
@@ -272,7 +271,7 @@ describe("dead letters and recovery", () => {
       await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
       const fields = (await h.redis.xrange(h.keys.dead, "-", "+"))[0]![1];
       expect(fields).toContain("too many deliveries");
-      expect(await getRow(h.db, "crashy")).toBeUndefined();
+      expect(await h.store.get("crashy")).toBeUndefined();
     } finally {
       await h.close();
     }

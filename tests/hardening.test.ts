@@ -5,10 +5,9 @@ import Redis from "ioredis";
 import { randomBytes } from "node:crypto";
 import { byBytes } from "../src/flusher/persist";
 import { classify } from "../src/store/classify";
-import { getRow } from "../src/store/db";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
-import { waitFor } from "./helpers/service";
-import { createDatabase, PrivateRedis } from "./helpers/services";
+import { waitFor } from "../src/testing/process";
+import { createDatabase, PrivateRedis } from "../src/testing/services";
 
 setDefaultTimeout(60_000);
 
@@ -40,7 +39,7 @@ async function privateHarness(env: Record<string, string> = {}, redisArgs: strin
 describe("Redis out of memory", () => {
   test("a rejected row is dead-lettered, not dropped, when a drain runs out of time under OOM", async () => {
     const h = await privateHarness();
-    await h.db.unsafe("ALTER TABLE writeback_kv ADD CONSTRAINT no_poison CHECK (value <> 'poison-oom')");
+    await h.sql.unsafe("ALTER TABLE writeback_kv ADD CONSTRAINT no_poison CHECK (value <> 'poison-oom')");
     try {
       await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM"); // an earlier life made it
       expect((await h.post("oom:poison", "poison-oom")).status).toBe(200);
@@ -52,13 +51,13 @@ describe("Redis out of memory", () => {
       const dead = await a.xrange(h.keys.dead, "-", "+");
       const pending = (await a.xpending(h.keys.stream, h.keys.group)) as [number];
       a.disconnect();
-      expect(await getRow(h.db, "oom:poison")).toBeUndefined();
+      expect(await h.store.get("oom:poison")).toBeUndefined();
       // Somewhere it is: in the dead letters (and no longer pending), never in neither.
       expect(dead.length).toBe(1);
       expect(dead[0]![1]).toContain("oom:poison");
       expect(pending[0]).toBe(0);
     } finally {
-      await h.db.unsafe("ALTER TABLE writeback_kv DROP CONSTRAINT no_poison");
+      await h.sql.unsafe("ALTER TABLE writeback_kv DROP CONSTRAINT no_poison");
     }
   });
 
@@ -69,7 +68,7 @@ describe("Redis out of memory", () => {
     const a = admin();
     await a.config("SET", "maxmemory", "1");
     h.startFlusher();
-    await waitForDb(h.db, "oom:start", v);
+    await waitForDb(h.store, "oom:start", v);
     await waitFor("stream trimmed", async () => (await a.xlen(h.keys.stream)) === 0);
     a.disconnect();
   });
@@ -101,10 +100,10 @@ describe("batches too large or too slow", () => {
     let last = 0;
     for (let i = 0; i < 24; i++) last = await versionOf(await h.post(`big:${i}`, big + i));
     h.startFlusher();
-    await waitForDb(h.db, "big:23", last, 30_000);
+    await waitForDb(h.store, "big:23", last, 30_000);
     const batches = h.metrics.values["writeback_batches_total"]!;
     expect(batches).toBeGreaterThanOrEqual(6); // 24 MiB in batches of at most ~4 MiB
-    for (let i = 0; i < 24; i += 7) expect((await getRow(h.db, `big:${i}`))?.value).toBe(big + i);
+    for (let i = 0; i < 24; i += 7) expect((await h.store.get(`big:${i}`))?.value).toBe(big + i);
   });
 
   test("a batch that runs past statement_timeout is split until it goes through", async () => {
@@ -114,7 +113,7 @@ describe("batches too large or too slow", () => {
     h.startFlusher();
     await waitFor(
       "every row written",
-      async () => Number((await h.db.unsafe<{ n: string }[]>("SELECT count(*)::text AS n FROM writeback_kv WHERE key LIKE 'slow:%'"))[0]!.n) === 20_000,
+      async () => Number((await h.sql.unsafe<{ n: string }[]>("SELECT count(*)::text AS n FROM writeback_kv WHERE key LIKE 'slow:%'"))[0]!.n) === 20_000,
       50_000,
     );
   });
@@ -133,7 +132,7 @@ describe("a key too large for the index", () => {
     await h.redis.xadd(h.keys.stream, "*", "k", huge, "v", "x", "ver", "5");
     const v = await versionOf(await h.post("after-huge", "ok"));
     h.startFlusher();
-    await waitForDb(h.db, "after-huge", v);
+    await waitForDb(h.store, "after-huge", v);
     await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
     const fields = (await h.redis.xrange(h.keys.dead, "-", "+"))[0]![1];
     expect(fields.join(" ")).toContain("54000");

@@ -1,15 +1,15 @@
 // The HTTP layer's defects found by review (issue 8): strict UTF-8, keys in URLs, counted
 // rejections, readiness without internals, redrive that needs to be asked for, and tokens.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect, waitReady } from "../src/cache/redis";
+import { ApiCache } from "../src/cache/api";
 import { loadConfig, ConfigError, MAX_KEY_LIMIT } from "../src/config";
 import { guards } from "../src/http/auth";
 import { createApp } from "../src/http/app";
 import { keys } from "../src/keys";
 import { Registry } from "../src/metrics";
-import { connectDb } from "../src/store/db";
+import { PostgresStore } from "../src/store/postgres";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
-import { createDatabase, SHARED_REDIS_URL, testPrefix } from "./helpers/services";
+import { createDatabase, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
 let dbUrl: string;
 let drop: () => Promise<void>;
@@ -74,7 +74,7 @@ describe("keys in URLs", () => {
     const r = await h.request(`/get/${encodeURIComponent(key)}`);
     expect(r.status).toBe(200);
     const { version } = (await w.json()) as { version: number };
-    await waitForDb(h.db, key, version); // and the database's index takes it
+    await waitForDb(h.store, key, version); // and the database's index takes it
   });
 
   test("MAX_KEY_BYTES cannot be set above what every store indexes", () => {
@@ -96,10 +96,10 @@ describe("metrics and readiness", () => {
     const url = new URL(dbUrl);
     url.pathname = "/wb_no_such_database";
     const config = loadConfig({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: url.toString(), KEY_PREFIX: testPrefix() });
-    const redis = connect(config.REDIS_URL, "api", 1000);
-    await waitReady(redis, 5000);
-    const db = connectDb({ url: url.toString(), max: 1, statementTimeoutMs: 1000, lockTimeoutMs: 500 });
-    const app = createApp({ config, redis, db, keys: keys(config.KEY_PREFIX), metrics: new Registry(), state: { shuttingDown: false } });
+    const cache = new ApiCache(config, keys(config.KEY_PREFIX));
+    await cache.whenReady(5000);
+    const store = new PostgresStore({ url: url.toString(), max: 1, statementTimeoutMs: 1000, lockTimeoutMs: 500 });
+    const app = createApp({ config, cache, store, metrics: new Registry(), state: { shuttingDown: false } });
     try {
       const r = await app.handle(new Request("http://localhost/ready"));
       const text = await r.text();
@@ -107,8 +107,8 @@ describe("metrics and readiness", () => {
       expect(JSON.parse(text).checks).toEqual({ redis: "ok", postgres: "unreachable" });
       expect(text).not.toContain("does not exist");
     } finally {
-      redis.disconnect();
-      await db.end();
+      cache.disconnect();
+      await store.close();
     }
   });
 });

@@ -42,3 +42,9 @@ test("snapshots from threads add up", () => {
   expect(bucket(text, "writeback_persist_lag_seconds", "0.5")).toBe(2);
   expect(text).toContain("writeback_flushed_entries_total 7");
 });
+
+test("label values are escaped as the text format requires", () => {
+  const r = new Registry();
+  r.inc("writeback_dead_letters_total", { reason: 'say "no"\\ at\nonce' });
+  expect(render(r)).toContain('writeback_dead_letters_total{reason="say \\"no\\"\\\\ at\\nonce"} 1');
+});

@@ -5,8 +5,8 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
-import { set, startService, waitFor } from "./helpers/service";
-import { freePort, PrivateRedis } from "./helpers/services";
+import { set, startService, waitFor } from "../src/testing/process";
+import { freePort, PrivateRedis } from "../src/testing/services";
 import { processSuite } from "./helpers/suite";
 
 setDefaultTimeout(60_000);

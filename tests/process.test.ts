@@ -6,8 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { processSuite } from "./helpers/suite";
 import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
-import { startService, set, waitFor, type Running } from "./helpers/service";
-import { freePort, PrivateRedis } from "./helpers/services";
+import { startService, set, waitFor, type Running } from "../src/testing/process";
+import { freePort, PrivateRedis } from "../src/testing/services";
 import { readdir } from "node:fs/promises";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults

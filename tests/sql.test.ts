@@ -3,18 +3,22 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { SQL } from "../src/store/sql";
-import { connectDb, migrate, type Db } from "../src/store/db";
-import { createDatabase } from "./helpers/services";
+import postgres from "postgres";
+import { PostgresStore } from "../src/store/postgres";
+import { createDatabase } from "../src/testing/services";
 
-let db: Db;
+let db: postgres.Sql;
+let store: PostgresStore;
 let drop: () => Promise<void>;
 beforeAll(async () => {
   const created = await createDatabase();
   drop = created.drop;
-  db = connectDb({ url: created.url, max: 4, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
+  db = postgres(created.url, { max: 1, onnotice: () => {} });
+  store = new PostgresStore({ url: created.url, max: 4, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
 });
 afterAll(async () => {
   await db.end();
+  await store.close();
   await drop();
 });
 
@@ -25,8 +29,8 @@ test("every file in sql/ is embedded", () => {
 });
 
 test("concurrent migrations are serialized and idempotent", async () => {
-  await Promise.all([migrate(db), migrate(db), migrate(db), migrate(db)]);
-  await migrate(db);
+  await Promise.all([store.migrate(), store.migrate(), store.migrate(), store.migrate()]);
+  await store.migrate();
   const [row] = await db.unsafe<{ ok: boolean }[]>(SQL.ready);
   expect(row!.ok).toBe(true);
 });

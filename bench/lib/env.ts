@@ -6,9 +6,9 @@ import { connect, type WritebackRedis } from "../../src/cache/redis";
 import { setScriptArgs } from "../../src/cache/writer";
 import { CpuMeter, pidsNamed } from "./procfs";
 import { keys } from "../../src/keys";
-import { migrate } from "../../src/store/db";
-import { startService, type Running } from "../../tests/helpers/service";
-import { createDatabase, freePort, PrivateRedis } from "../../tests/helpers/services";
+import { PostgresStore } from "../../src/store/postgres";
+import { startService, type Running } from "../../src/testing/process";
+import { createDatabase, freePort, PrivateRedis } from "../../src/testing/services";
 
 const ROOT = `${import.meta.dir}/../..`;
 export const BINARY = `${ROOT}/dist/writeback`;
@@ -38,7 +38,9 @@ export class BenchEnv {
     const db = await createDatabase();
     const client = connect(redis.url, "flusher", 10_000);
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
-    await migrate(sql);
+    const store = new PostgresStore({ url: db.url, max: 1, statementTimeoutMs: 60_000, lockTimeoutMs: 10_000 });
+    await store.migrate();
+    await store.close();
     return new BenchEnv(redis, client, db.url, sql, db.drop, serviceEnv);
   }
 

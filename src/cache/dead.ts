@@ -37,7 +37,7 @@ export interface DeadLetterView {
   error: string | null;
 }
 
-export function viewDeadLetter([id, fields]: [string, string[]]): DeadLetterView {
+function viewDeadLetter([id, fields]: [string, string[]]): DeadLetterView {
   const e = readEntry(fields);
   const f = entryFields(fields);
   return {

@@ -1,9 +1,11 @@
 // The flusher's side of the write stream: its consumer group. Reads (new entries, this
 // consumer's own pending ones, entries reclaimed from idle consumers), delivery counts and
 // the acknowledgement, which only the flusher calls and only after the commit.
+import type { Config } from "../config";
 import type { Keys } from "../keys";
+import { moveToDead, type DeadLetter } from "./dead";
 import type { RawEntry } from "./entry";
-import { redisErrorCode, type WritebackRedis } from "./redis";
+import { connect, redisErrorCode, type WritebackRedis } from "./redis";
 
 type StreamReply = [stream: string, entries: RawEntry[]][] | null;
 
@@ -16,6 +18,24 @@ export class ConsumerGroup {
     private k: Keys,
     readonly consumer: string,
   ) {}
+
+  /** A consumer on a connection of its own, which waits for Redis rather than failing fast. */
+  static connect(config: Config, k: Keys, consumer: string): ConsumerGroup {
+    return new ConsumerGroup(connect(config.REDIS_URL, "flusher", config.REDIS_COMMAND_TIMEOUT_MS), k, consumer);
+  }
+
+  /** Writes dead letters and acknowledges their entries, one step per chunk (dead.lua). */
+  dead(letters: DeadLetter[]): Promise<void> {
+    return moveToDead(this.redis, this.k, letters);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
 
   /**
    * Creates the group (and the stream) unless it exists. Looks first: XGROUP CREATE is

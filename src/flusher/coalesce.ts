@@ -2,13 +2,12 @@
 // keys sorted so concurrent flushers lock rows in the same order. Entries that cannot be
 // rows at all (missing fields, a version that is not a safe integer) are returned as poison.
 import { readEntry, type EntryFields, type RawEntry } from "../cache/entry";
-import type { Row } from "../store/db";
+import type { KeyedRow } from "../store/store";
 
 export type { RawEntry };
 
 /** A row to persist, and the stream entry its value came from. */
-export interface EntryRow extends Row {
-  key: string;
+export interface EntryRow extends KeyedRow {
   id: string;
 }
 

@@ -9,20 +9,21 @@
 // Every wait (backoff, linger) ends early when a drain starts and never outlasts its deadline.
 import type { Config } from "../config";
 import { entryBytes, encodeEntry, idTimeMs, type RawEntry } from "../cache/entry";
-import { moveToDead, type DeadLetter } from "../cache/dead";
+import type { DeadLetter } from "../cache/dead";
+import { redisErrorCode } from "../cache/errors";
 import { ConsumerGroup } from "../cache/group";
-import { connect, redisErrorCode, type WritebackRedis } from "../cache/redis";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
 import type { Registry } from "../metrics";
-import { claimOwner, connectDb, DeadlineError, migrate, type Db } from "../store/db";
 import { sqlState } from "../store/classify";
+import { PostgresStore } from "../store/postgres";
+import { DeadlineError, type Store } from "../store/store";
 import { crashPoint } from "../testing/crash";
 import { backoffMs } from "./backoff";
 import { READ_CHUNK } from "./chunks";
 import { coalesce } from "./coalesce";
 import { persist } from "./persist";
-import { reclaim } from "./reclaim";
+import { reclaimed } from "./reclaim";
 
 export interface FlusherOptions {
   /** refuse to run when the database belongs to another KEY_PREFIX (the process does; tests that share a database do not) */
@@ -38,8 +39,7 @@ class DrainExpired extends Error {}
 
 export class Flusher {
   readonly consumer: string;
-  private redis: WritebackRedis;
-  private db: Db;
+  private store: Store;
   private group: ConsumerGroup;
   private stopping = false;
   private drainDeadline = Infinity;
@@ -60,37 +60,26 @@ export class Flusher {
 
   constructor(
     private config: Config,
-    private k: Keys,
+    k: Keys,
     index: number,
     private metrics: Registry,
     private options: FlusherOptions = {},
   ) {
     this.consumer = `${config.CONSUMER_NAME}-${index}`;
-    this.redis = connect(config.REDIS_URL, "flusher", config.REDIS_COMMAND_TIMEOUT_MS);
-    this.group = new ConsumerGroup(this.redis, k, this.consumer);
-    this.db = this.connectDb();
+    this.group = ConsumerGroup.connect(config, k, this.consumer);
+    this.store = new PostgresStore({
+      url: config.DATABASE_URL,
+      max: 1,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+    });
     this.entrySize = config.MAX_KEY_BYTES + config.MAX_VALUE_BYTES;
     this.expired.catch(() => {}); // raced in retrying(); never an unhandled rejection
   }
 
-  private connectDb(): Db {
-    return connectDb({
-      url: this.config.DATABASE_URL,
-      max: 1,
-      statementTimeoutMs: this.config.DB_STATEMENT_TIMEOUT_MS,
-      lockTimeoutMs: this.config.DB_LOCK_TIMEOUT_MS,
-    });
-  }
-
-  /**
-   * Replaces the database client after it went silent past a deadline, or threw from one of
-   * its own callbacks: its state is not to be trusted. The old one is ended in the background; a query still waiting on it
-   * fails (or meets its deadline) and is retried on the new one.
-   */
+  /** Replaces the database client after it threw from one of its own callbacks: its state is not to be trusted. */
   resetDb(): void {
-    const old = this.db;
-    this.db = this.connectDb();
-    old.end({ timeout: 1 }).catch(() => {});
+    this.store.reset();
   }
 
   /** Ask the loop to finish what is in the stream within `graceMs`, then return. */
@@ -126,9 +115,9 @@ export class Flusher {
 
   async run(): Promise<void> {
     const ready = await this.retrying("setup", async () => {
-      await migrate(this.db);
+      await this.store.migrate();
       if (this.options.claimOwner) {
-        const owner = await claimOwner(this.db, this.config.KEY_PREFIX);
+        const owner = await this.store.claimOwner(this.config.KEY_PREFIX);
         if (owner !== this.config.KEY_PREFIX) {
           throw new OwnerConflictError(
             `the database's table belongs to the deployment with KEY_PREFIX=${JSON.stringify(owner)}, not ${JSON.stringify(this.config.KEY_PREFIX)}: give each deployment its own database (DATABASE_URL) or use the same KEY_PREFIX`,
@@ -145,7 +134,7 @@ export class Flusher {
       try {
         if (Date.now() >= this.nextReclaim && !this.stopping) {
           this.nextReclaim = Date.now() + this.config.FLUSH_CLAIM_INTERVAL_MS;
-          await reclaim(this.group, this.config, this.metrics, (e) => this.flush(e, true));
+          for await (const entries of reclaimed(this.group, this.config, this.metrics)) await this.flush(entries, true);
         }
         const entries = prefetched ? await prefetched : await this.read(phase === "pending" ? "0" : ">");
         prefetched = undefined;
@@ -193,13 +182,9 @@ export class Flusher {
   }
 
   async close(): Promise<void> {
-    for (const step of [() => this.redis.quit(), () => this.db.end({ timeout: 1 })]) {
-      try {
-        await step();
-      } catch {
-        this.redis.disconnect();
-      }
-    }
+    // Each on its own: one failing must not keep the other open.
+    await this.group.close();
+    await this.store.close().catch(() => {});
   }
 
   private bytesOf(entries: RawEntry[]): number {
@@ -278,14 +263,11 @@ export class Flusher {
     for (const p of poison) dead.push({ id: p.id, fields: p.fields, reason: p.reason });
     if (rows.length > 0) {
       const result = await this.retrying("flush", () => {
-        crashPoint(this.config, "before-write");
-        return persist(this.db, rows, {
-          statementTimeoutMs: this.config.DB_STATEMENT_TIMEOUT_MS,
-          maxBytes: this.config.FLUSH_BATCH_BYTES,
-        });
+        crashPoint("before-write");
+        return persist(this.store, rows, this.config.FLUSH_BATCH_BYTES);
       });
       if (!result) return; // out of time while draining: the entries stay pending for the next start
-      crashPoint(this.config, "after-commit");
+      crashPoint("after-commit");
       this.observePersistLag(ids);
       for (const { row, error } of result.failed) {
         dead.push({
@@ -305,7 +287,7 @@ export class Flusher {
       // Written and acknowledged in one step; if that cannot happen before a drain's
       // deadline, nothing of this batch is acknowledged: it is all read again next start.
       const moved = await this.retrying("dead-letter", async () => {
-        await moveToDead(this.redis, this.k, dead);
+        await this.group.dead(dead);
         return true;
       });
       if (!moved) return;
@@ -319,7 +301,7 @@ export class Flusher {
       return true;
     });
     if (!acked) return; // out of time while draining: persisted, and replayed harmlessly next start
-    crashPoint(this.config, "after-ack");
+    crashPoint("after-ack");
     this.metrics.inc("writeback_flushed_entries_total", undefined, ids.length);
   }
 
@@ -341,7 +323,7 @@ export class Flusher {
         if (err instanceof OwnerConflictError) throw err;
         // The client's deadline passed: its connection went silent. A new client, rather
         // than a query queued behind the silent one.
-        if (err instanceof DeadlineError) this.resetDb();
+        if (err instanceof DeadlineError) this.store.reset();
         this.metrics.inc("writeback_flush_retries_total", { step });
         this.lastError = `${step}: ${(err as { code?: string }).code ?? ""} ${(err as Error).message ?? err}`.trim();
         log.warn("flusher step failed; retrying", { step, attempt, consumer: this.consumer, ...errorFields(err) });

@@ -6,16 +6,8 @@
 // times out is the database's trouble, not the row's, and is retried like any transient
 // error, which is thrown to the caller. Rows committed before a split or a retry are written
 // again harmlessly: the version guard turns a replay into a no-op.
-import { classify } from "../store/classify";
-import { upsertBatch, withDeadline, type Db } from "../store/db";
+import type { Store } from "../store/store";
 import type { EntryRow } from "./coalesce";
-
-/**
- * The client-side deadline is the server's statement_timeout plus this margin: the server's
- * own timeout (which proves the server alive, and splits) normally comes first; the client's
- * is for a connection that went silent, where splitting would only wait longer.
- */
-export const DEADLINE_MARGIN_MS = 1000;
 
 export interface Persisted {
   written: number;
@@ -25,14 +17,9 @@ export interface Persisted {
   timeoutSplits: number;
 }
 
-export interface PersistOptions {
-  statementTimeoutMs: number;
-  maxBytes: number;
-}
-
-export async function persist(db: Db, rows: EntryRow[], o: PersistOptions): Promise<Persisted> {
+export async function persist(store: Store, rows: EntryRow[], maxBytes: number): Promise<Persisted> {
   const result: Persisted = { written: 0, skipped: 0, failed: [], timeoutSplits: 0 };
-  for (const part of byBytes(rows, o.maxBytes)) await write(db, part, o.statementTimeoutMs + DEADLINE_MARGIN_MS, result);
+  for (const part of byBytes(rows, maxBytes)) await write(store, part, result);
   return result;
 }
 
@@ -55,22 +42,14 @@ export function byBytes(rows: EntryRow[], maxBytes: number): EntryRow[][] {
   return parts;
 }
 
-async function write(db: Db, rows: EntryRow[], deadlineMs: number, out: Persisted): Promise<void> {
+async function write(store: Store, rows: EntryRow[], out: Persisted): Promise<void> {
   if (rows.length === 0) return;
   try {
-    const changed = await withDeadline(
-      upsertBatch(
-        db,
-        rows.map((r) => r.key),
-        rows.map((r) => r.value),
-        rows.map((r) => r.version),
-      ),
-      deadlineMs,
-    );
+    const changed = await store.upsert(rows);
     out.written += changed;
     out.skipped += rows.length - changed;
   } catch (error) {
-    const failure = classify(error);
+    const failure = store.classify(error);
     if (failure === "transient" || (failure === "timeout" && rows.length === 1)) throw error;
     if (rows.length === 1) {
       out.failed.push({ row: rows[0]!, error });
@@ -78,7 +57,7 @@ async function write(db: Db, rows: EntryRow[], deadlineMs: number, out: Persiste
     }
     if (failure === "timeout") out.timeoutSplits++;
     const mid = rows.length >> 1;
-    await write(db, rows.slice(0, mid), deadlineMs, out);
-    await write(db, rows.slice(mid), deadlineMs, out);
+    await write(store, rows.slice(0, mid), out);
+    await write(store, rows.slice(mid), out);
   }
 }

@@ -1,7 +1,7 @@
 // The HTTP application: routes plus one error handler that gives every failure the same
 // JSON shape, {"error": {"code", "message"}}, with the status its code implies.
 import { Elysia } from "elysia";
-import { AppError, badJson, internal, invalid, routeNotFound } from "../errors";
+import { AppError, badJson, internal, routeNotFound } from "../errors";
 import { errorFields, log } from "../log";
 import { guards } from "./auth";
 import type { Deps } from "./deps";
@@ -15,13 +15,9 @@ function toAppError(code: string | number, error: unknown): AppError {
       return routeNotFound();
     case "PARSE": {
       // Elysia wraps whatever a parser throws; ours throws typed errors (401, 403, 415, 413, 400).
+      // (Routes validate their bodies themselves, so Elysia's own VALIDATION never occurs.)
       const cause = (error as Error).cause;
       return cause instanceof AppError ? cause : badJson(String((cause as Error)?.message ?? cause));
-    }
-    case "VALIDATION": {
-      const e = error as { all?: { path?: string; summary?: string; message?: string }[] };
-      const first = e.all?.[0];
-      return invalid(first?.path?.replace(/^\//, "") || "request", first?.summary ?? first?.message ?? "invalid");
     }
     default:
       log.error("unhandled error", errorFields(error));

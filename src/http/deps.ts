@@ -1,9 +1,8 @@
 // What the HTTP layer needs from the rest of the process.
-import type { WritebackRedis } from "../cache/redis";
+import type { ApiCache } from "../cache/api";
 import type { Config } from "../config";
-import type { Keys } from "../keys";
 import type { Registry } from "../metrics";
-import type { Db } from "../store/db";
+import type { Store } from "../store/store";
 
 /** One flusher thread as /health reports it. */
 export interface ThreadHealth {
@@ -16,9 +15,8 @@ export interface ThreadHealth {
 
 export interface Deps {
   config: Config;
-  redis: WritebackRedis;
-  db: Db;
-  keys: Keys;
+  cache: ApiCache;
+  store: Store;
   metrics: Registry;
   /** the flusher threads, when this process runs them */
   flushers?: { health(): ThreadHealth[]; collect(into: Registry): void };

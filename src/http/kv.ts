@@ -1,10 +1,7 @@
 // POST /set and GET /get/:key.
 import { Elysia } from "elysia";
 import { BackpressureError } from "../cache/errors";
-import { readCached } from "../cache/read";
-import { Writer } from "../cache/writer";
 import { backlogFull, dbUnavailable, invalid, notFound, redisUnavailable, shuttingDown } from "../errors";
-import { getRow, withDeadline } from "../store/db";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
@@ -12,8 +9,7 @@ import { keyFromPath, queryParam } from "./url";
 import { checkKey, checkWrite, setBodyLimit } from "./validate";
 
 export function kvRoutes(d: Deps, guard: Guards) {
-  const { config: c, redis, keys: k, metrics } = d;
-  const writer = new Writer(redis, k, c);
+  const { config: c, cache, store, metrics } = d;
   const bodyLimit = setBodyLimit(c);
   const rejected = (err: unknown) => {
     metrics.inc("writeback_writes_total", { outcome: "rejected" });
@@ -34,7 +30,7 @@ export function kvRoutes(d: Deps, guard: Guards) {
         }
         let version: string;
         try {
-          version = await writer.write(w.key, w.value);
+          version = await cache.write(w.key, w.value);
         } catch (err) {
           if (err instanceof BackpressureError) {
             metrics.inc("writeback_writes_total", { outcome: "backpressure" });
@@ -74,7 +70,7 @@ export function kvRoutes(d: Deps, guard: Guards) {
     if (source === "cache") {
       let hit;
       try {
-        hit = await readCached(redis, k, key);
+        hit = await cache.get(key);
       } catch {
         throw redisUnavailable();
       }
@@ -83,7 +79,7 @@ export function kvRoutes(d: Deps, guard: Guards) {
     }
     let row;
     try {
-      row = await withDeadline(getRow(d.db, key), c.DB_STATEMENT_TIMEOUT_MS);
+      row = await store.get(key);
     } catch {
       throw dbUnavailable();
     }

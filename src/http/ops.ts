@@ -1,12 +1,10 @@
 // Operator endpoints: liveness, readiness, Prometheus metrics, dead letters.
 import { Elysia } from "elysia";
-import { listDead, oldestDeadIds, redrive } from "../cache/dead";
 import { BackpressureError, isReplyError } from "../cache/errors";
-import { streamStats } from "../cache/read";
 import { AppError, backlogFull, invalid, redisUnavailable } from "../errors";
 import { errorFields, log } from "../log";
 import { Registry, render } from "../metrics";
-import { isReady, withDeadline } from "../store/db";
+import { withDeadline } from "../store/store";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
@@ -50,7 +48,7 @@ function fromRedis(field: string) {
 }
 
 export function opsRoutes(d: Deps, guard: Guards) {
-  const { redis, keys: k, config: c } = d;
+  const { cache, store, config: c } = d;
   const timeout = Math.min(c.REDIS_COMMAND_TIMEOUT_MS, 2000);
   // /ready is polled: a failing check is logged when its state changes, not at every poll.
   const lastState: Record<string, string> = {};
@@ -88,8 +86,8 @@ export function opsRoutes(d: Deps, guard: Guards) {
     .get("/ready", async () => {
       // Answers a state per check, never the error's text: that is logged, not shown.
       const [redisState, dbState] = await Promise.all([
-        check("redis", () => withDeadline(redis.ping(), timeout).then(() => "ok")),
-        check("postgres", () => withDeadline(isReady(d.db), timeout).then((ok) => (ok ? "ok" : "schema_missing"))),
+        check("redis", () => withDeadline(cache.ping(), timeout).then(() => "ok")),
+        check("postgres", () => withDeadline(store.ping(), timeout)),
       ]);
       const checks = { redis: redisState, postgres: dbState };
       const ok = redisState === "ok" && dbState === "ok" && !d.state.shuttingDown;
@@ -101,7 +99,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
       all.add(d.metrics.snapshot());
       d.flushers?.collect(all);
       try {
-        const s = await withDeadline(streamStats(redis, k), timeout);
+        const s = await withDeadline(cache.stats(), timeout);
         all.set("writeback_backlog_entries", s.backlog);
         all.set("writeback_dead_letter_entries", s.deadLetters);
         all.set("writeback_oldest_unpersisted_age_seconds", s.oldestAgeMs / 1000);
@@ -115,15 +113,15 @@ export function opsRoutes(d: Deps, guard: Guards) {
       const count = Number(query.count ?? 100);
       if (!Number.isInteger(count) || count < 1 || count > MAX_REDRIVE) throw invalid("count", `must be 1..${MAX_REDRIVE}`);
       if (query.after !== undefined && !STREAM_ID.test(query.after)) throw invalid("after", "not a stream id");
-      const deadLetters = await listDead(redis, k, count, query.after).catch(fromRedis("after"));
+      const deadLetters = await cache.deadLetters(count, query.after).catch(fromRedis("after"));
       return { deadLetters };
     })
     .post(
       "/dead-letters/redrive",
       async ({ body }) => {
         const target = redriveTargets(body);
-        const ids = "all" in target ? await oldestDeadIds(redis, k, MAX_REDRIVE).catch(fromRedis("all")) : target.ids;
-        const moved = ids.length ? await redrive(redis, k, ids, c.MAX_BACKLOG).catch(fromRedis("ids")) : 0;
+        const ids = "all" in target ? await cache.oldestDeadIds(MAX_REDRIVE).catch(fromRedis("all")) : target.ids;
+        const moved = ids.length ? await cache.redrive(ids).catch(fromRedis("ids")) : 0;
         return { redriven: moved };
       },
       {

@@ -4,7 +4,7 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { Config } from "../config";
 import { invalid, tooLarge } from "../errors";
 
-export const SetBody = T.Object(
+const SetBody = T.Object(
   { key: T.String({ minLength: 1 }), value: T.String() },
   { additionalProperties: false },
 );
@@ -13,7 +13,7 @@ const setBody = TypeCompiler.Compile(SetBody);
 // C0 and C1 control characters and DEL: invisible in logs and ambiguous in URLs.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function checkSetBody(body: unknown): { key: string; value: string } {
+function checkSetBody(body: unknown): { key: string; value: string } {
   if (!setBody.Check(body)) {
     const e = setBody.Errors(body).First()!;
     const field = e.path.replace(/^\//, "") || "body";
@@ -29,7 +29,7 @@ export function checkKey(key: string, maxBytes: number): void {
   if (!key.isWellFormed()) throw invalid("key", "contains an unpaired UTF-16 surrogate");
 }
 
-export function checkValue(value: string, maxBytes: number): void {
+function checkValue(value: string, maxBytes: number): void {
   if (Buffer.byteLength(value, "utf8") > maxBytes) throw tooLarge("value", maxBytes);
   // Postgres text cannot hold U+0000; refusing it here keeps it out of the dead-letter stream.
   if (value.includes("\u0000")) throw invalid("value", "contains U+0000, which Postgres cannot store");

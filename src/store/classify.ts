@@ -29,7 +29,7 @@ const DATABASE_CLASSES = new Set([
   "XX", // internal error
 ]);
 
-export const STATEMENT_TIMEOUT = "57014";
+const STATEMENT_TIMEOUT = "57014";
 
 export type Failure = "transient" | "timeout" | "permanent";
 

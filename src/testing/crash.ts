@@ -1,9 +1,10 @@
-// Test-only fault hooks, in one place. CRASH_POINT names a step of the flusher at which the
-// process dies as a crash would, or a kind of thread failure to inject once per thread life.
-// Empty (the default) in production: every hook is then a comparison and nothing else.
-import type { Config } from "../config";
+// Test-only fault hooks, in one place and out of the configuration: the environment variable
+// CRASH_POINT names a step of the flusher at which the process dies as a crash would, or a
+// kind of thread failure to inject once per thread life. Unset in production: every hook is
+// then one comparison.
 import { log } from "../log";
 
+const point = process.env.CRASH_POINT ?? "";
 let injected = false;
 
 /**
@@ -13,18 +14,18 @@ let injected = false;
  * - driver-throw: after an ack, a callback throws outside any promise, as the Postgres
  *   driver's socket callbacks can: the thread must contain it and keep flushing.
  */
-export function crashPoint(config: Pick<Config, "CRASH_POINT">, point: string): void {
-  const c = config.CRASH_POINT;
-  if (c === "") return;
-  if (point === "after-ack" && !injected && (c === "thread-throw" || c === "driver-throw")) {
+export function crashPoint(step: string): void {
+  if (point === "") return;
+  if (step === "after-ack" && !injected && (point === "thread-throw" || point === "driver-throw")) {
     injected = true;
-    if (c === "thread-throw") void Promise.reject(new Error("injected flusher thread failure (CRASH_POINT=thread-throw)"));
-    else setImmediate(() => {
-      throw new TypeError("injected driver failure (CRASH_POINT=driver-throw)");
-    });
+    if (point === "thread-throw") void Promise.reject(new Error("injected flusher thread failure (CRASH_POINT=thread-throw)"));
+    else
+      setImmediate(() => {
+        throw new TypeError("injected driver failure (CRASH_POINT=driver-throw)");
+      });
   }
-  if (c === point) {
-    log.error("crash point reached; killing the process", { point });
+  if (point === step) {
+    log.error("crash point reached; killing the process", { point: step });
     process.kill(process.pid, "SIGKILL");
   }
 }

@@ -1,7 +1,7 @@
 // Records every acknowledged write and checks the database against it: for every key, the
 // database must end on the highest acknowledged version (and its value).
 import postgres from "postgres";
-import { set } from "./service";
+import { set } from "../../src/testing/process";
 
 export class Checker {
   readonly acked = new Map<string, { version: number; value: string }>();

@@ -1,18 +1,25 @@
 // The service in-process: the real Elysia app over real Redis and Postgres, plus (optionally)
-// a Flusher running in this thread, so tests can drive requests with app.handle().
+// Flushers running in this thread, so tests can drive requests with app.handle().
+import postgres from "postgres";
+import { ApiCache } from "../../src/cache/api";
 import { connect, waitReady, type WritebackRedis } from "../../src/cache/redis";
 import { loadConfig, type Config } from "../../src/config";
 import { Flusher } from "../../src/flusher/flusher";
 import { createApp } from "../../src/http/app";
 import { keys, type Keys } from "../../src/keys";
 import { Registry } from "../../src/metrics";
-import { connectDb, migrate, type Db } from "../../src/store/db";
-import { SHARED_REDIS_URL, dropPrefix, testPrefix } from "./services";
+import { PostgresStore } from "../../src/store/postgres";
+import type { Store } from "../../src/store/store";
+import { SHARED_REDIS_URL, dropPrefix, testPrefix } from "../../src/testing/services";
 
 export interface Harness {
   config: Config;
+  /** a connection of the test's own, to look at and tamper with Redis */
   redis: WritebackRedis;
-  db: Db;
+  /** the store the app reads through */
+  store: PostgresStore;
+  /** a connection of the test's own, for SQL the store does not offer */
+  sql: postgres.Sql;
   keys: Keys;
   metrics: Registry;
   state: { shuttingDown: boolean };
@@ -34,20 +41,24 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
     LOG_LEVEL: "error",
     ...env,
   });
+  const k = keys(config.KEY_PREFIX);
   const redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
   await waitReady(redis, 5000);
-  const db = connectDb({ url: dbUrl, max: 2, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
-  await migrate(db);
-  const k = keys(config.KEY_PREFIX);
+  const cache = new ApiCache(config, k);
+  await cache.whenReady(5000);
+  const store = new PostgresStore({ url: dbUrl, max: 2, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
+  await store.migrate();
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   const metrics = new Registry();
   const state = { shuttingDown: false };
-  const app = createApp({ config, redis, db, keys: k, metrics, state });
+  const app = createApp({ config, cache, store, metrics, state });
   const flushers: { f: Flusher; done: Promise<void> }[] = [];
   const request = (path: string, init?: RequestInit) => app.handle(new Request(`http://localhost${path}`, init));
   return {
     config,
     redis,
-    db,
+    store,
+    sql,
     keys: k,
     metrics,
     state,
@@ -75,18 +86,20 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
         await f.close();
       }
       redis.disconnect();
-      await db.end();
+      cache.disconnect();
+      await store.close();
+      await sql.end();
       if (config.REDIS_URL === SHARED_REDIS_URL) await dropPrefix(config.KEY_PREFIX);
     },
   };
 }
 
 /** Waits until the database holds `version` (or newer) for `key`. */
-export async function waitForDb(db: Db, key: string, version: number, ms = 10_000): Promise<void> {
+export async function waitForDb(store: Store, key: string, version: number, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const [row] = await db.unsafe<{ version: string }[]>("SELECT version::text FROM writeback_kv WHERE key = $1", [key]);
-    if (row && Number(row.version) >= version) return;
+    const row = await store.get(key);
+    if (row && row.version >= version) return;
     if (Date.now() > deadline) throw new Error(`key ${key} did not reach version ${version} in the database`);
     await Bun.sleep(20);
   }

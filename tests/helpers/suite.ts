@@ -2,8 +2,8 @@
 // (a database belongs to one deployment, i.e. one KEY_PREFIX, and the tests use several),
 // and after each test, every started process and private redis-server gone.
 import { afterEach, beforeEach } from "bun:test";
-import type { Running } from "./service";
-import { createDatabase, type PrivateRedis } from "./services";
+import type { Running } from "../../src/testing/process";
+import { createDatabase, type PrivateRedis } from "../../src/testing/services";
 
 export interface ProcessSuite {
   dbUrl: string;

@@ -1,7 +1,7 @@
 // Startup checks of the Redis we were given. A write-back cache keeps acknowledged writes
 // only in Redis until they are flushed: eviction or no persistence can lose them.
 import type Redis from "ioredis";
-import { log } from "./log";
+import { log } from "../log";
 
 export async function checkRedisSafety(redis: Redis): Promise<void> {
   try {

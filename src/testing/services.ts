@@ -1,6 +1,7 @@
-// Isolation for tests: a random key prefix per test file on the shared Redis, a database of
-// its own per test file on the shared Postgres, and private redis-server processes for tests
-// that inject faults. Nothing here flushes, kills or reconfigures the shared services.
+// Test and bench support (never imported by the service). Isolation: a random key prefix per
+// test file on the shared Redis, a database of its own per test file (or test) on the shared
+// Postgres, and private redis-server processes for tests that inject faults. Nothing here
+// flushes, kills or reconfigures the shared services.
 import postgres from "postgres";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import Redis from "ioredis";
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-export const randomId = () => Math.random().toString(36).slice(2, 10);
+const randomId = () => Math.random().toString(36).slice(2, 10);
 export const testPrefix = () => `wbtest:${randomId()}:`;
 
 /** Creates a database for one test file; returns its URL and a function that drops it. */

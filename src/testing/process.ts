@@ -1,5 +1,5 @@
-// Runs writeback as a user does: a separate process (from source, or the compiled binary),
-// talked to over a real socket.
+// Test and bench support (never imported by the service): runs writeback as a user does, a
+// separate process (from source, or the compiled binary), talked to over a real socket.
 import { freePort } from "./services";
 
 export interface Running {
@@ -14,7 +14,7 @@ export async function startService(
   o: { cmd?: string[]; cwd?: string; port?: number } = {},
 ): Promise<Running> {
   const port = o.port ?? (await freePort());
-  const cmd = o.cmd ?? ["bun", "run", `${import.meta.dir}/../../src/main.ts`];
+  const cmd = o.cmd ?? ["bun", "run", `${import.meta.dir}/../main.ts`];
   let out = "";
   const proc = Bun.spawn(cmd, {
     cwd: o.cwd,

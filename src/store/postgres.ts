@@ -1,0 +1,102 @@
+// The Postgres store, on postgres.js: one pool per thread, every statement bounded by
+// server-side timeouts (statement_timeout, lock_timeout) and every call by a client deadline
+// (a half-open socket can leave a query waiting forever). The hot statements (upsert, get)
+// are prepared.
+import postgres from "postgres";
+import { classify } from "./classify";
+import { SQL } from "./sql";
+import { withDeadline, type KeyedRow, type Row, type Store } from "./store";
+
+export interface PostgresOptions {
+  url: string;
+  max: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+}
+
+/**
+ * The client's deadline is the server's statement_timeout plus this margin: the server's
+ * own timeout (which proves the server alive, and splits a batch) normally comes first; the
+ * client's is for a connection that went silent.
+ */
+export const DEADLINE_MARGIN_MS = 1000;
+
+function connect(o: PostgresOptions): postgres.Sql {
+  return postgres(o.url, {
+    max: o.max,
+    idle_timeout: 60,
+    connect_timeout: Math.ceil(o.statementTimeoutMs / 1000),
+    // Seconds before reconnecting after failed connections. The driver's own grows to 20 s,
+    // so after an outage the flusher could sit out up to 20 s of a database that is back.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+    onnotice: () => {},
+    connection: {
+      application_name: "writeback",
+      statement_timeout: o.statementTimeoutMs,
+      lock_timeout: o.lockTimeoutMs,
+    },
+  });
+}
+
+export class PostgresStore implements Store {
+  private sql: postgres.Sql;
+  private deadlineMs: number;
+
+  constructor(private o: PostgresOptions) {
+    this.sql = connect(o);
+    this.deadlineMs = o.statementTimeoutMs + DEADLINE_MARGIN_MS;
+  }
+
+  async migrate(): Promise<void> {
+    // Serialized between instances by an advisory lock, released at commit.
+    await this.sql.begin(async (tx) => {
+      await tx.unsafe(SQL.migrateLock);
+      await tx.unsafe(SQL.schema);
+      await tx.unsafe(SQL.metaSchema);
+    });
+  }
+
+  async claimOwner(prefix: string): Promise<string> {
+    const [row] = await this.sql.unsafe<{ value: string }[]>(SQL.claimOwner, [prefix]);
+    return row!.value;
+  }
+
+  async upsert(rows: KeyedRow[]): Promise<number> {
+    const params = [rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => r.version)];
+    const result = await withDeadline(this.sql.unsafe(SQL.upsert, params as never[], { prepare: true }), this.deadlineMs);
+    return result.count;
+  }
+
+  async get(key: string): Promise<Row | undefined> {
+    const [row] = await withDeadline(
+      this.sql.unsafe<{ value: string; version: string }[]>(SQL.get, [key], { prepare: true }),
+      this.deadlineMs,
+    );
+    return row && { value: row.value, version: Number(row.version) };
+  }
+
+  async ping(): Promise<"ok" | "schema_missing"> {
+    const [row] = await withDeadline(this.sql.unsafe<{ ok: boolean }[]>(SQL.ready), this.deadlineMs);
+    return row?.ok === true ? "ok" : "schema_missing";
+  }
+
+  classify(err: unknown) {
+    return classify(err);
+  }
+
+  /**
+   * New connections instead of the current ones, which are ended in the background: a query
+   * waiting on them fails and is retried on the new ones. Not query.cancel(): in postgres.js
+   * 3.4.9, cancelling a query on a connection that was being cut left that connection unusable
+   * (every later query on the pool met its deadline until the process restarted).
+   */
+  reset(): void {
+    const old = this.sql;
+    this.sql = connect(this.o);
+    old.end({ timeout: 1 }).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 1 });
+  }
+}
