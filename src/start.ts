@@ -16,12 +16,26 @@ export class PortInUseError extends Error {
 
 export interface Service {
   app: ReturnType<typeof createApp>;
+  /** whether writes are refused because the service is stopping */
+  state: { shuttingDown: boolean };
   port: number;
   /** drains the flusher for up to SHUTDOWN_GRACE_MS, then closes everything */
   stop(): Promise<void>;
 }
 
-export async function start(config: Config, o: { onFatal?: (message: string) => void } = {}): Promise<Service> {
+export interface StartOptions {
+  /** called when a flusher thread reports a setting that can never work */
+  onFatal?: (message: string) => void;
+  /** run the flusher threads (default true; in-process tests run flushers of their own) */
+  threads?: boolean;
+  /** listen on PORT (default true; in-process tests call app.handle) */
+  listen?: boolean;
+  /** the registry the routes count into and /metrics renders */
+  metrics?: Registry;
+}
+
+export async function start(config: Config, o: StartOptions = {}): Promise<Service> {
+  const threads = o.threads ?? true;
   const cache = new ApiCache(config, keys(config.KEY_PREFIX));
   const store = new PostgresStore({
     url: config.DATABASE_URL,
@@ -31,7 +45,7 @@ export async function start(config: Config, o: { onFatal?: (message: string) => 
   });
   const flushers = new FlusherPool(config, o.onFatal);
   const state = { shuttingDown: false };
-  const app = createApp({ config, cache, store, metrics: new Registry(), flushers, state });
+  const app = createApp({ config, cache, store, metrics: o.metrics ?? new Registry(), flushers: threads ? flushers : undefined, state });
 
   // Listen once the write path's Redis connection is up, so the first requests are not
   // refused for a connection still being made. If Redis is down, listen anyway after the
@@ -39,25 +53,29 @@ export async function start(config: Config, o: { onFatal?: (message: string) => 
   await cache
     .whenReady(config.REDIS_COMMAND_TIMEOUT_MS)
     .catch(() => log.warn("Redis not reachable at start; listening anyway, writes answer 503 until it is"));
-  try {
-    // reusePort off (Elysia turns it on): a second instance on the same port must fail, not
+  if (o.listen !== false) listen();
+  if (threads) flushers.start();
+
+  function listen(): void {
+    try {
+      // reusePort off (Elysia turns it on): a second instance on the same port must fail, not
     // silently take a share of the traffic.
-    app.listen({ port: config.PORT, hostname: config.HOST, reusePort: false });
-  } catch (err) {
-    cache.disconnect();
-    await store.close().catch(() => {});
-    if ((err as { code?: string }).code === "EADDRINUSE") {
-      throw new PortInUseError(`port in use: ${config.HOST}:${config.PORT} is taken by another process (set PORT)`);
+      app.listen({ port: config.PORT, hostname: config.HOST, reusePort: false });
+    } catch (err) {
+      cache.disconnect();
+      void store.close().catch(() => {});
+      if ((err as { code?: string }).code === "EADDRINUSE") {
+        throw new PortInUseError(`port in use: ${config.HOST}:${config.PORT} is taken by another process (set PORT)`);
+      }
+      throw err;
     }
-    throw err;
   }
-  flushers.start();
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       state.shuttingDown = true; // writes now answer 503 SHUTTING_DOWN
-      await flushers.drain(config.SHUTDOWN_GRACE_MS);
+      if (threads) await flushers.drain(config.SHUTDOWN_GRACE_MS);
       // Each step on its own: one failing must not keep the others from running.
       for (const [name, step] of [
         ["http", () => app.server?.stop(true)],
@@ -71,5 +89,5 @@ export async function start(config: Config, o: { onFatal?: (message: string) => 
         }
       }
     })());
-  return { app, port: app.server!.port!, stop };
+  return { app, state, port: app.server?.port ?? 0, stop };
 }

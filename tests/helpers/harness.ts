@@ -1,13 +1,12 @@
 // The service in-process: the real Elysia app over real Redis and Postgres, plus (optionally)
 // Flushers running in this thread, so tests can drive requests with app.handle().
 import postgres from "postgres";
-import { ApiCache } from "../../src/cache/api";
 import { connect, waitReady, type WritebackRedis } from "../../src/cache/redis";
 import { loadConfig, type Config } from "../../src/config";
 import { Flusher } from "../../src/flusher/flusher";
-import { createApp } from "../../src/http/app";
 import { keys, type Keys } from "../../src/keys";
 import { Registry } from "../../src/metrics";
+import { start } from "../../src/start";
 import { PostgresStore } from "../../src/store/postgres";
 import type { Store } from "../../src/store/store";
 import { SHARED_REDIS_URL, dropPrefix, testPrefix } from "../../src/testing/services";
@@ -23,7 +22,7 @@ export interface Harness {
   keys: Keys;
   metrics: Registry;
   state: { shuttingDown: boolean };
-  app: ReturnType<typeof createApp>;
+  app: Awaited<ReturnType<typeof start>>["app"];
   request(path: string, init?: RequestInit): Promise<Response>;
   post(key: string, value: string): Promise<Response>;
   startFlusher(index?: number): Flusher;
@@ -44,14 +43,14 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
   const k = keys(config.KEY_PREFIX);
   const redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
   await waitReady(redis, 5000);
-  const cache = new ApiCache(config, k);
-  await cache.whenReady(5000);
   const store = new PostgresStore({ url: dbUrl, max: 2, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
   await store.migrate();
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   const metrics = new Registry();
-  const state = { shuttingDown: false };
-  const app = createApp({ config, cache, store, metrics, state });
+  // The service as main.ts starts it, without listening and without threads: the tests
+  // drive it with app.handle() and run flushers in this thread.
+  const service = await start(config, { listen: false, threads: false, metrics });
+  const { app, state } = service;
   const flushers: { f: Flusher; done: Promise<void> }[] = [];
   const request = (path: string, init?: RequestInit) => app.handle(new Request(`http://localhost${path}`, init));
   return {
@@ -85,8 +84,8 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
         await done;
         await f.close();
       }
+      await service.stop();
       redis.disconnect();
-      cache.disconnect();
       await store.close();
       await sql.end();
       if (config.REDIS_URL === SHARED_REDIS_URL) await dropPrefix(config.KEY_PREFIX);
