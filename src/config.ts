@@ -40,6 +40,22 @@ export const ConfigSchema = T.Object({
   FLUSH_STUCK_MS: Int(2 * MINUTE, 100, 24 * 60 * MINUTE, "a thread retrying one batch for longer than this makes /health answer 503"),
   // 2048: a Postgres btree entry holds at most 2704 bytes, MySQL's InnoDB key 3072; and a
   // key percent-encoded whole (3 bytes per byte) still fits a URL well under Bun's 16 KiB.
+  CACHE_TTL_MS: Int(
+    60 * MINUTE,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    "TTL a cache entry gets once its latest version is persisted (0 = keep cached values forever); unpersisted entries never expire",
+  ),
+  TOMBSTONE_RETENTION_MS: Int(
+    7 * 24 * 60 * MINUTE,
+    MINUTE,
+    Number.MAX_SAFE_INTEGER,
+    "how long the database keeps a deleted key's tombstone; dead letters older than this cannot be re-driven",
+  ),
+  ALLOW_ALLKEYS_EVICTION: T.Boolean({
+    default: false,
+    description: "UNSAFE: start although Redis's maxmemory-policy is allkeys-*, which can evict unpersisted writes and the stream",
+  }),
   MAX_KEY_BYTES: Int(1024, 1, MAX_KEY_LIMIT, "largest key, in UTF-8 bytes"),
   MAX_VALUE_BYTES: Int(1 * MiB, 1, 256 * MiB, "largest value, in UTF-8 bytes"),
   MAX_BACKLOG: Int(0, 0, Number.MAX_SAFE_INTEGER, "writes not yet persisted above which writes answer 503 (0 = unlimited)"),
@@ -87,6 +103,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (schema.type === "integer") {
       if (!INTEGER.test(text.trim())) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(text)}`);
       raw[name] = Number(text.trim());
+    } else if (schema.type === "boolean") {
+      if (!/^(true|false)$/.test(text.trim())) throw new ConfigError(name, `expected true or false, got ${JSON.stringify(text)}`);
+      raw[name] = text.trim() === "true";
     } else raw[name] = text;
   }
   const config = Value.Default(ConfigSchema, raw) as Config;

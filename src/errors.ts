@@ -34,3 +34,9 @@ export const backlogFull = (why: string) =>
 export const shuttingDown = () =>
   new AppError("SHUTTING_DOWN", 503, "the server is shutting down; retry on another instance", { "Retry-After": "1" });
 export const internal = () => new AppError("INTERNAL", 500, "internal error");
+export const deadLetterExpired = (detail: string) =>
+  new AppError(
+    "DEAD_LETTER_EXPIRED",
+    409,
+    `${detail}: the delete that superseded it may have been purged, so re-driving it could bring a deleted key back; nothing was re-driven`,
+  );

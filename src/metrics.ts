@@ -14,7 +14,7 @@ const BATCH_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 5000, 10_000, 50_000];
 const PERSIST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60];
 
 export const DEFS = {
-  writeback_writes_total: { kind: "counter", help: "POST /set requests by outcome (ok, rejected, backpressure, unavailable)" },
+  writeback_writes_total: { kind: "counter", help: "POST /set and /del requests by outcome (ok, rejected, backpressure, unavailable)" },
   writeback_write_seconds: { kind: "histogram", help: "server time of an accepted write", buckets: LATENCY_BUCKETS },
   writeback_flushed_entries_total: { kind: "counter", help: "stream entries persisted and acknowledged" },
   writeback_flushed_rows_total: { kind: "counter", help: "rows sent to Postgres after coalescing" },
@@ -34,6 +34,11 @@ export const DEFS = {
     kind: "counter",
     help: "exceptions thrown from a callback (a driver's) that a flusher thread contained by reconnecting",
   },
+  writeback_tombstones_purged_total: { kind: "counter", help: "tombstones of deleted keys purged after TOMBSTONE_RETENTION_MS" },
+  writeback_cache_reads_total: { kind: "counter", help: "source=cache reads by result (hit, tombstone, miss)" },
+  writeback_cache_fills_total: { kind: "counter", help: "cache misses filled from the database (read-through)" },
+  writeback_redis_evicted_keys_total: { kind: "counter", help: "keys Redis evicted under maxmemory (from INFO; only clean entries carry a TTL)" },
+  writeback_redis_expired_keys_total: { kind: "counter", help: "keys Redis expired (from INFO): clean cache entries past CACHE_TTL_MS" },
   writeback_backlog_entries: { kind: "gauge", help: "stream length: an upper bound of the writes not yet persisted" },
   writeback_oldest_unpersisted_age_seconds: {
     kind: "gauge",

@@ -36,7 +36,7 @@ export interface StartOptions {
 
 export async function start(config: Config, o: StartOptions = {}): Promise<Service> {
   const threads = o.threads ?? true;
-  const cache = new ApiCache(config, keys(config.KEY_PREFIX));
+  const cache = new ApiCache(config, keys(config.KEY_PREFIX), o.onFatal);
   const store = new PostgresStore({
     url: config.DATABASE_URL,
     max: 4,

@@ -1,6 +1,7 @@
 // The write path and the flusher against real Redis and Postgres: atomic versions under
 // concurrency, coalescing, the version guard, trimming, dead letters and recovery.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ackArgs } from "../src/cache/group";
 import { coalesce } from "../src/flusher/coalesce";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
 import { createDatabase } from "../src/testing/services";
@@ -75,10 +76,10 @@ describe("write path", () => {
     await h.redis.xreadgroup("GROUP", group, "b", "COUNT", 3, "STREAMS", stream, ">"); // b holds 4-6
     const undelivered = await add();
     // b's batch is persisted first: a's older pending entries keep everything from them on.
-    expect(await h.redis.wbAck(stream, group, ...ids.slice(3))).toBe(0);
+    expect(await h.redis.wbAck(...ackArgs(stream, group, ids.slice(3)))).toBe(0);
     expect(await h.redis.xlen(stream)).toBe(7);
     // a's batch too: all six go; the entry nobody has read yet stays.
-    expect(await h.redis.wbAck(stream, group, ...ids.slice(0, 3))).toBe(6);
+    expect(await h.redis.wbAck(...ackArgs(stream, group, ids.slice(0, 3)))).toBe(6);
     const left = (await h.redis.xrange(stream, "-", "+")).map(([id]) => id);
     expect(left).toEqual([undelivered]);
     await h.redis.del(stream);
@@ -228,14 +229,15 @@ describe("dead letters and recovery", () => {
       const fresh = await versionOf(await h.post("redrive", "fresh"));
       await waitForDb(h.store, "redrive", fresh);
       await h.redis.xadd(h.keys.dead, "*", "k", "redrive", "v", "stale", "ver", String(fresh - 1), "reason", "test");
-      await h.redis.xadd(h.keys.dead, "*", "k", "redrive:new", "v", "revived", "ver", "7", "reason", "test");
+      const recent = String(Date.now() * 1000 - 1); // a version within the tombstone retention
+      await h.redis.xadd(h.keys.dead, "*", "k", "redrive:new", "v", "revived", "ver", recent, "reason", "test");
       const r = await h.request("/dead-letters/redrive", {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ all: true }),
       });
-      expect(await r.json()).toEqual({ redriven: 2 });
-      await waitForDb(h.store, "redrive:new", 7);
+      expect(await r.json()).toEqual({ redriven: 2, expired: 0 });
+      await waitForDb(h.store, "redrive:new", Number(recent));
       expect(await h.store.get("redrive")).toEqual({ value: "fresh", version: fresh });
       expect(await h.redis.xlen(h.keys.dead)).toBe(0);
     } finally {

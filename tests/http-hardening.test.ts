@@ -142,7 +142,7 @@ describe("redrive", () => {
     const p = await harness(dbUrl, { MAX_BACKLOG: "1" });
     try {
       await p.post("bp:1", "a"); // no flusher: the backlog is 1
-      await p.redis.xadd(p.keys.dead, "*", "k", "bp:dead", "v", "x", "ver", "1", "reason", "test");
+      await p.redis.xadd(p.keys.dead, "*", "k", "bp:dead", "v", "x", "ver", String(Date.now() * 1000), "reason", "test");
       const r = await p.request("/dead-letters/redrive", {
         method: "POST",
         headers: { "content-type": "application/json" },

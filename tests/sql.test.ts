@@ -2,7 +2,7 @@
 // idempotent even when several instances start at once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { SQL } from "../src/store/sql";
+import { MIGRATIONS, SQL } from "../src/store/sql";
 import postgres from "postgres";
 import { PostgresStore } from "../src/store/postgres";
 import { createDatabase } from "../src/testing/services";
@@ -22,10 +22,14 @@ afterAll(async () => {
   await drop();
 });
 
-test("every file in sql/ is embedded", () => {
-  const files = readdirSync(`${import.meta.dir}/../sql`).map((f) => f.replace(/\.sql$/, ""));
+test("every file in sql/ is embedded, and every migration, numbered in order", () => {
+  const files = readdirSync(`${import.meta.dir}/../sql`).filter((f) => f.endsWith(".sql")).map((f) => f.replace(/\.sql$/, ""));
   const camel = (s: string) => s.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
   expect(files.map(camel).sort()).toEqual(Object.keys(SQL).sort());
+  const migrations = readdirSync(`${import.meta.dir}/../sql/migrations`).map((f) => f.replace(/\.sql$/, "")).sort();
+  expect(MIGRATIONS.map((m) => m.name)).toEqual(migrations);
+  expect(MIGRATIONS.map((m) => m.id)).toEqual(migrations.map((_, i) => i + 1));
+  for (const m of MIGRATIONS) expect(m.name.startsWith(String(m.id).padStart(4, "0") + "_")).toBe(true);
 });
 
 test("concurrent migrations are serialized and idempotent", async () => {
@@ -37,7 +41,7 @@ test("concurrent migrations are serialized and idempotent", async () => {
 
 test("every statement plans", async () => {
   for (const [name, text] of Object.entries(SQL)) {
-    if (name === "schema" || name === "metaSchema" || name === "migrateLock") continue; // DDL and a lock: run by migrate()
+    if (name === "migrationsTable" || name === "migrateLock") continue; // DDL and a lock: run by migrate()
     // EXPLAIN parses and plans without running the statement; a bad statement throws here.
     const params = new Set(text.match(/\$\d+/g) ?? []).size;
     const plan = await db.unsafe(`EXPLAIN ${text}`, Array(params).fill(null));

@@ -74,7 +74,7 @@ export class BenchEnv {
     for (let i = 0; i < n; i += PER_CALL * PIPE) {
       const p = this.client.pipeline() as unknown as WritebackRedis & { exec(): Promise<unknown> };
       for (let j = i; j < Math.min(n, i + PER_CALL * PIPE); j += PER_CALL) {
-        const writes = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => ({ key: key(j + x), value: VALUE }));
+        const writes = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => ({ op: "s" as const, key: key(j + x), value: VALUE }));
         p.wbSet(...setScriptArgs(this.k, writes, 0, 0));
       }
       await p.exec();

@@ -1,7 +1,9 @@
 #!lua flags=allow-oom
--- Acknowledge persisted entries, then trim the stream below the oldest entry the group still
--- needs, so the stream holds (almost) only the writes not yet in Postgres and memory stays
--- bounded. Only called after the transaction that persisted these entries has committed.
+-- Acknowledge persisted entries, give the cache entries whose latest version was committed
+-- their TTL (they are clean now, so Redis may expire or evict them), then trim the stream
+-- below the oldest entry the group still needs, so the stream holds (almost) only the writes
+-- not yet in Postgres and memory stays bounded. Only called after the transaction that
+-- persisted these entries has committed.
 -- allow-oom: when Redis is full, acknowledging is what frees memory, so it must still run.
 --
 -- Trimming instead of XDEL of each id: XTRIM MINID drops whole listpack nodes, about four
@@ -10,10 +12,19 @@
 -- pending, so it is acknowledged: persisted. Acknowledged entries above an older pending one
 -- (another thread's batch still being written) stay until that one is acknowledged too.
 --
--- KEYS[1] stream   ARGV[1] group   ARGV[2..] entry ids (at most a few thousand per call)
+-- KEYS[1] stream   KEYS[2..] cache hash of each committed key
+-- ARGV[1] group   ARGV[2] TTL in ms (0 = none)   ARGV[3] number of ids n
+-- ARGV[4..3+n] entry ids   ARGV[4+n..] committed version of each cache hash, in KEYS order
 -- Returns the number of entries trimmed.
-local stream, group = KEYS[1], ARGV[1]
-redis.call('XACK', stream, group, unpack(ARGV, 2))
+local stream, group, ttl, n = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if n > 0 then redis.call('XACK', stream, group, unpack(ARGV, 4, 3 + n)) end
+
+if ttl > 0 then
+  for i = 2, #KEYS do
+    -- Only if the cached version is still the committed one: a newer write made it dirty.
+    if redis.call('HGET', KEYS[i], 'ver') == ARGV[2 + n + i] then redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
 
 local pending = redis.pcall('XPENDING', stream, group)
 if type(pending) ~= 'table' or pending.err then return 0 end -- no group: nothing to trim against

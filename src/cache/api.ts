@@ -3,10 +3,12 @@
 // dead letters. The routes call this; they never call Redis themselves.
 import type { Config } from "../config";
 import type { Keys } from "../keys";
-import { listDead, oldestDeadIds, redrive, type DeadLetterView } from "./dead";
-import { readCached, streamStats, type StreamStats } from "./read";
+import { listDead, redrive, type DeadLetterView } from "./dead";
+import { readCached, streamStats, type CachedEntry, type StreamStats } from "./read";
 import { connect, waitReady, type WritebackRedis } from "./redis";
 import { checkRedisSafety } from "./safety";
+import { FatalError } from "../fatal";
+import { log } from "../log";
 import { Writer } from "./writer";
 
 export class ApiCache {
@@ -16,20 +18,48 @@ export class ApiCache {
   constructor(
     private config: Config,
     private k: Keys,
+    /** called when Redis is set up so that it can lose acknowledged writes (an allkeys-* policy) */
+    onFatal: (message: string) => void = (m) => log.error(m),
   ) {
     this.redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
     this.writer = new Writer(this.redis, k, config);
-    // Once per connection: warn when this Redis can lose acknowledged writes.
-    this.redis.once("ready", () => void checkRedisSafety(this.redis));
+    // On the first connection: refuse a Redis that may evict unpersisted writes; warn when it
+    // can lose them otherwise.
+    this.redis.once("ready", () =>
+      checkRedisSafety(this.redis, { allowAllkeysEviction: config.ALLOW_ALLKEYS_EVICTION }).catch((err) => {
+        if (err instanceof FatalError) onFatal(err.message);
+      }),
+    );
   }
 
-  /** Applies one write; resolves with its version. Rejects with BackpressureError, CacheTimeoutError or a connection error. */
+  /** Applies one set; resolves with its version. Rejects with BackpressureError, CacheTimeoutError or a connection error. */
   write(key: string, value: string): Promise<string> {
-    return this.writer.write(key, value);
+    return this.writer.write("s", key, value);
   }
 
-  get(key: string): Promise<{ value: string; version: number } | undefined> {
+  /** Applies one delete (a tombstone with its own version); resolves with its version. */
+  del(key: string): Promise<string> {
+    return this.writer.write("d", key, "");
+  }
+
+  /** The key's cache entry: a value, a tombstone (deleted), or undefined on a miss. */
+  get(key: string): Promise<CachedEntry | undefined> {
     return readCached(this.redis, this.k, key);
+  }
+
+  /**
+   * Read-through: caches a value read from the database, clean (with CACHE_TTL_MS), unless
+   * Redis has an entry for the key by now (fill.lua). Resolves to whether it filled.
+   */
+  async fill(key: string, value: string, version: number): Promise<boolean> {
+    return (await this.redis.wbFill(this.k.cache(key), value, String(version), this.config.CACHE_TTL_MS)) === 1;
+  }
+
+  /** Redis's own counts of keys it evicted and expired, from INFO stats. */
+  async evictions(): Promise<{ evicted: number; expired: number }> {
+    const info = await this.redis.info("stats");
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+    return { evicted: field("evicted_keys"), expired: field("expired_keys") };
   }
 
   stats(): Promise<StreamStats> {
@@ -40,13 +70,14 @@ export class ApiCache {
     return listDead(this.redis, this.k, count, after);
   }
 
-  oldestDeadIds(count: number): Promise<string[]> {
-    return oldestDeadIds(this.redis, this.k, count);
+  /** The oldest version a dead letter may hold to be re-driven: older ones may predate a purged tombstone. */
+  minRedriveVersion(): number {
+    return (Date.now() - this.config.TOMBSTONE_RETENTION_MS) * 1000;
   }
 
-  /** Moves dead letters back to the stream; BackpressureError past MAX_BACKLOG. */
+  /** Moves dead letters back to the stream; BackpressureError past MAX_BACKLOG, ExpiredDeadLetterError past the retention. */
   redrive(ids: string[]): Promise<number> {
-    return redrive(this.redis, this.k, ids, this.config.MAX_BACKLOG);
+    return redrive(this.redis, this.k, ids, this.config.MAX_BACKLOG, this.minRedriveVersion());
   }
 
   async ping(): Promise<void> {

@@ -57,20 +57,16 @@ export async function listDead(redis: WritebackRedis, k: Keys, count: number, af
   return entries.map(viewDeadLetter);
 }
 
-/** The ids of the oldest `count` dead letters. */
-export async function oldestDeadIds(redis: WritebackRedis, k: Keys, count: number): Promise<string[]> {
-  return (await redis.xrange(k.dead, "-", "+", "COUNT", count)).map(([id]) => id);
-}
-
 /**
  * Moves dead letters back into the write stream (redrive.lua), at most a thousand ids per
- * script call. Refused with BackpressureError when the backlog would pass `maxBacklog`.
+ * script call. Refused with BackpressureError when the backlog would pass `maxBacklog`, and
+ * with ExpiredDeadLetterError when one holds a version below `minVersion` (0: any).
  */
-export async function redrive(redis: WritebackRedis, k: Keys, ids: string[], maxBacklog: number): Promise<number> {
+export async function redrive(redis: WritebackRedis, k: Keys, ids: string[], maxBacklog: number, minVersion: number): Promise<number> {
   let moved = 0;
   for (let i = 0; i < ids.length; i += 1000) {
     try {
-      moved += await redis.wbRedrive(k.dead, k.stream, maxBacklog, ...ids.slice(i, i + 1000));
+      moved += await redis.wbRedrive(k.dead, k.stream, maxBacklog, minVersion, ...ids.slice(i, i + 1000));
     } catch (err) {
       throw fromScriptError(err);
     }

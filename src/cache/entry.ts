@@ -1,7 +1,7 @@
-// The write stream's entry format, in one place on the TypeScript side: fields k (key),
-// v (value) and ver (version), and an id whose first part is the Redis time in ms at which
-// the write was acknowledged. The scripts that append entries (set.lua, redrive.lua) write
-// these same three fields.
+// The write stream's entry format, in one place on the TypeScript side. A set is
+// {k: key, v: value, ver: version}; a delete is {k, ver, del: "1"} (no value). An entry's id
+// starts with the Redis time in ms at which the write was acknowledged. The scripts that
+// append entries (set.lua, redrive.lua) write these same fields.
 
 /** Raw field/value list of a stream entry as Redis returns it. */
 export type EntryFields = string[];
@@ -13,6 +13,8 @@ export interface Entry {
   value?: string;
   /** undefined unless the field is a safe non-negative integer */
   version?: number;
+  /** a delete: it carries no value */
+  deleted: boolean;
 }
 
 export function entryFields(fields: EntryFields): Map<string, string> {
@@ -24,18 +26,21 @@ export function entryFields(fields: EntryFields): Map<string, string> {
 /** Decodes an entry; fields that are missing or malformed come back undefined. */
 export function readEntry(fields: EntryFields): Entry {
   let key: string | undefined, value: string | undefined, ver: string | undefined;
+  let deleted = false;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i];
     if (name === "k") key = fields[i + 1];
     else if (name === "v") value = fields[i + 1];
     else if (name === "ver") ver = fields[i + 1];
+    else if (name === "del") deleted = fields[i + 1] === "1";
   }
   const version = ver !== undefined && /^\d{1,16}$/.test(ver) ? Number(ver) : NaN;
-  return { key, value, version: Number.isSafeInteger(version) ? version : undefined };
+  return { key, value, version: Number.isSafeInteger(version) ? version : undefined, deleted };
 }
 
-export function encodeEntry(key: string, value: string, version: number): EntryFields {
-  return ["k", key, "v", value, "ver", String(version)];
+/** The fields of a set (value) or a delete (value null). */
+export function encodeEntry(key: string, value: string | null, version: number): EntryFields {
+  return value === null ? ["k", key, "ver", String(version), "del", "1"] : ["k", key, "v", value, "ver", String(version)];
 }
 
 /** The Redis time (ms) at which the entry with this id was appended: when its write was acknowledged. */

@@ -33,9 +33,15 @@ export function redisErrorCode(err: unknown): string | undefined {
 /** A reply error (Redis answered, and said no), as opposed to a connection failure or timeout. */
 export const isReplyError = (err: unknown) => redisErrorCode(err) !== undefined;
 
-/** Turns a script's backpressure refusal into BackpressureError; anything else as it is. */
+/** A dead letter older than the tombstone retention: re-driving it could undo a purged delete. */
+export class ExpiredDeadLetterError extends Error {
+  readonly code = "DEAD_LETTER_EXPIRED";
+}
+
+/** Turns a script's refusal (backpressure, an expired dead letter) into a typed error; anything else as it is. */
 export function fromScriptError(err: unknown): unknown {
   const code = redisErrorCode(err);
+  if (code === "WBEXPIRED") return new ExpiredDeadLetterError((err as Error).message.slice(code.length + 1));
   if (code === "WBBACKLOG" || code === "WBLAG") {
     return new BackpressureError(code === "WBBACKLOG" ? "backlog" : "lag", (err as Error).message.slice(code.length + 1));
   }

@@ -93,10 +93,28 @@ export class ConsumerGroup {
     return counts;
   }
 
-  /** Acknowledges persisted entries and trims the stream below the oldest still pending (ack.lua). */
-  async ack(ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += ACK_CHUNK) {
-      await this.redis.wbAck(this.k.stream, this.k.group, ...ids.slice(i, i + ACK_CHUNK));
+  /**
+   * Acknowledges persisted entries and trims the stream below the oldest still pending; gives
+   * the committed keys' cache entries `ttlMs` when they still hold the committed version
+   * (ack.lua). One step per chunk.
+   */
+  async ack(ids: string[], committed: { key: string; version: number }[] = [], ttlMs = 0): Promise<void> {
+    const clean = ttlMs > 0 ? committed : [];
+    const calls = Math.max(1, Math.ceil(ids.length / ACK_CHUNK), Math.ceil(clean.length / ACK_CHUNK));
+    for (let c = 0; c < calls; c++) {
+      const part = clean.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK).map((r) => ({ cache: this.k.cache(r.key), version: r.version }));
+      await this.redis.wbAck(...ackArgs(this.k.stream, this.k.group, ids.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK), part, ttlMs));
     }
   }
+}
+
+/** The arguments of one ack.lua call. */
+export function ackArgs(
+  stream: string,
+  group: string,
+  ids: string[],
+  clean: { cache: string; version: number }[] = [],
+  ttlMs = 0,
+): (string | number)[] {
+  return [1 + clean.length, stream, ...clean.map((c) => c.cache), group, ttlMs, ids.length, ...ids, ...clean.map((c) => String(c.version))];
 }

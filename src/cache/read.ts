@@ -3,10 +3,14 @@ import type { Keys } from "../keys";
 import { idTimeMs } from "./entry";
 import type { WritebackRedis } from "./redis";
 
-/** The cached value and version of `key`, or undefined on a miss. */
-export async function readCached(redis: WritebackRedis, k: Keys, key: string): Promise<{ value: string; version: number } | undefined> {
+/** A cache entry: a value, or a tombstone (the key was deleted at that version). */
+export type CachedEntry = { deleted: false; value: string; version: number } | { deleted: true; version: number };
+
+/** The cache entry of `key`, or undefined on a miss. A hash with a version and no value is a tombstone (set.lua). */
+export async function readCached(redis: WritebackRedis, k: Keys, key: string): Promise<CachedEntry | undefined> {
   const [value, ver] = await redis.hmget(k.cache(key), "v", "ver");
-  return value != null && ver != null ? { value, version: Number(ver) } : undefined;
+  if (ver == null) return undefined;
+  return value == null ? { deleted: true, version: Number(ver) } : { deleted: false, value, version: Number(ver) };
 }
 
 export interface StreamStats {

@@ -5,13 +5,16 @@ import setLua from "./set.lua" with { type: "text" };
 import ackLua from "./ack.lua" with { type: "text" };
 import redriveLua from "./redrive.lua" with { type: "text" };
 import deadLua from "./dead.lua" with { type: "text" };
+import fillLua from "./fill.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
 export interface WritebackRedis extends Redis {
-  /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, key and value per write... (set.lua) */
+  /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, op, key and value per write... (set.lua) */
   wbSet(...args: (string | number)[]): Promise<string[]>;
-  wbAck(stream: string, group: string, ...ids: string[]): Promise<number>;
-  wbRedrive(dead: string, stream: string, maxBacklog: number, ...ids: string[]): Promise<number>;
+  /** numKeys, stream, cache hashes..., group, ttlMs, id count, ids..., versions... (ack.lua) */
+  wbAck(...args: (string | number)[]): Promise<number>;
+  wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, ...ids: string[]): Promise<number>;
+  wbFill(cache: string, value: string, version: string, ttlMs: number): Promise<number>;
   wbDead(stream: string, dead: string, group: string, ...letters: string[]): Promise<number>;
 }
 
@@ -55,7 +58,8 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
     maxLoadingRetryTime: LOADING_POLL_MS,
   }) as WritebackRedis;
   redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
-  redis.defineCommand("wbAck", { numberOfKeys: 1, lua: ackLua });
+  redis.defineCommand("wbAck", { lua: ackLua }); // the key count comes first in each call
+  redis.defineCommand("wbFill", { numberOfKeys: 1, lua: fillLua });
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
   redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
   // Errors also surface on the commands that fail; without a listener an 'error' event would

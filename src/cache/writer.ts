@@ -19,24 +19,24 @@ const MAX_WRITES = 256;
 const MAX_BYTES = 1024 * 1024;
 const STALL_LOG_INTERVAL_MS = 5000;
 
-interface Pending {
+/** A write to the cache: a set (op "s") or a delete (op "d", value ""). */
+export interface Write {
+  op: "s" | "d";
   key: string;
   value: string;
+}
+
+interface Pending extends Write {
   resolve: (version: string) => void;
   reject: (err: unknown) => void;
 }
 
-/** The arguments of one set.lua call: key count, stream, cache hashes, limits, key/value pairs. */
-export function setScriptArgs(
-  k: Keys,
-  writes: { key: string; value: string }[],
-  maxBacklog: number,
-  maxLagMs: number,
-): (string | number)[] {
+/** The arguments of one set.lua call: key count, stream, cache hashes, limits, op/key/value triples. */
+export function setScriptArgs(k: Keys, writes: Write[], maxBacklog: number, maxLagMs: number): (string | number)[] {
   const args: (string | number)[] = [1 + writes.length, k.stream];
   for (const w of writes) args.push(k.cache(w.key));
   args.push(maxBacklog, maxLagMs);
-  for (const w of writes) args.push(w.key, w.value);
+  for (const w of writes) args.push(w.op, w.key, w.value);
   return args;
 }
 
@@ -54,9 +54,9 @@ export class Writer {
   ) {}
 
   /** Applies one write; resolves with its version once Redis has it. Rejects with BackpressureError, CacheTimeoutError or the client's error. */
-  write(key: string, value: string): Promise<string> {
+  write(op: Write["op"], key: string, value: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ key, value, resolve, reject });
+      this.queue.push({ op, key, value, resolve, reject });
       this.bytes += key.length + value.length;
       if (this.queue.length >= MAX_WRITES || this.bytes >= MAX_BYTES) this.send();
       else if (!this.scheduled) {

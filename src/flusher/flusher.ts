@@ -12,6 +12,7 @@ import { entryBytes, encodeEntry, idTimeMs, type RawEntry } from "../cache/entry
 import type { DeadLetter } from "../cache/dead";
 import { redisErrorCode } from "../cache/errors";
 import { ConsumerGroup } from "../cache/group";
+import { FatalError } from "../fatal";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
 import type { Registry } from "../metrics";
@@ -21,7 +22,7 @@ import { DeadlineError, type Store } from "../store/store";
 import { crashPoint } from "../testing/crash";
 import { backoffMs } from "./backoff";
 import { READ_CHUNK } from "./chunks";
-import { coalesce } from "./coalesce";
+import { coalesce, type EntryRow } from "./coalesce";
 import { persist } from "./persist";
 import { reclaimed } from "./reclaim";
 
@@ -31,11 +32,18 @@ export interface FlusherOptions {
 }
 
 /** The database is another deployment's: flushing into it would overwrite its rows. */
-export class OwnerConflictError extends Error {
-  readonly code = "OWNER_CONFLICT";
+export class OwnerConflictError extends FatalError {
+  constructor(message: string) {
+    super("OWNER_CONFLICT", message);
+  }
 }
 
 class DrainExpired extends Error {}
+
+/** How often each thread purges expired tombstones, and how many one statement deletes. */
+const PURGE_INTERVAL_MS = 60_000;
+const PURGE_BATCH = 500;
+const PURGE_MAX_BATCHES = 20;
 
 export class Flusher {
   readonly consumer: string;
@@ -44,6 +52,7 @@ export class Flusher {
   private stopping = false;
   private drainDeadline = Infinity;
   private nextReclaim = 0;
+  private nextPurge = Date.now() + PURGE_INTERVAL_MS * Math.random(); // threads purge at different times
   private wakers = new Set<() => void>();
   /**
    * Largest entry of the last reads (halving per read): sizes the next read so one stays
@@ -132,6 +141,10 @@ export class Flusher {
     let prefetched: Promise<RawEntry[]> | undefined;
     while (!this.outOfTime && ready !== undefined) {
       try {
+        if (Date.now() >= this.nextPurge && !this.stopping) {
+          this.nextPurge = Date.now() + PURGE_INTERVAL_MS;
+          await this.purgeTombstones();
+        }
         if (Date.now() >= this.nextReclaim && !this.stopping) {
           this.nextReclaim = Date.now() + this.config.FLUSH_CLAIM_INTERVAL_MS;
           for await (const entries of reclaimed(this.group, this.config, this.metrics)) await this.flush(entries, true);
@@ -185,6 +198,20 @@ export class Flusher {
     // Each on its own: one failing must not keep the other open.
     await this.group.close();
     await this.store.close().catch(() => {});
+  }
+
+  /** Deletes tombstones older than TOMBSTONE_RETENTION_MS, in small statements, a bounded number per round. */
+  private async purgeTombstones(): Promise<void> {
+    let purged = 0;
+    for (let i = 0; i < PURGE_MAX_BATCHES; i++) {
+      const n = await this.store.purgeTombstones(this.config.TOMBSTONE_RETENTION_MS, PURGE_BATCH);
+      purged += n;
+      if (n < PURGE_BATCH) break;
+    }
+    if (purged > 0) {
+      this.metrics.inc("writeback_tombstones_purged_total", undefined, purged);
+      log.info("tombstones purged", { count: purged, consumer: this.consumer });
+    }
   }
 
   private bytesOf(entries: RawEntry[]): number {
@@ -260,6 +287,7 @@ export class Flusher {
       }
     }
     const { rows, ids, poison } = coalesce(entries);
+    let committed: EntryRow[] = [];
     for (const p of poison) dead.push({ id: p.id, fields: p.fields, reason: p.reason });
     if (rows.length > 0) {
       const result = await this.retrying("flush", () => {
@@ -277,6 +305,8 @@ export class Flusher {
           error: `${sqlState(error) ?? ""} ${(error as Error).message ?? error}`.trim(),
         });
       }
+      const failed = new Set(result.failed.map((f) => f.row));
+      committed = rows.filter((r) => !failed.has(r));
       if (result.timeoutSplits > 0) log.warn("statements ran past statement_timeout and were split", { splits: result.timeoutSplits });
       this.metrics.inc("writeback_flushed_rows_total", undefined, result.written + result.skipped);
       this.metrics.inc("writeback_guard_skipped_rows_total", undefined, result.skipped);
@@ -297,7 +327,8 @@ export class Flusher {
     // The dead letters' ids too: already acknowledged, but the ack also trims past them.
     const all = [...new Set([...ids, ...dead.map((d) => d.id)])];
     const acked = await this.retrying("ack", async () => {
-      await this.group.ack(all);
+      // Committed keys become clean: their cache entries get CACHE_TTL_MS in the same step.
+      await this.group.ack(all, committed, this.config.CACHE_TTL_MS);
       return true;
     });
     if (!acked) return; // out of time while draining: persisted, and replayed harmlessly next start
@@ -320,7 +351,7 @@ export class Flusher {
         return await Promise.race([work(), this.expired]);
       } catch (err) {
         if (err instanceof DrainExpired) return undefined;
-        if (err instanceof OwnerConflictError) throw err;
+        if (err instanceof FatalError) throw err;
         // The client's deadline passed: its connection went silent. A new client, rather
         // than a query queued behind the silent one.
         if (err instanceof DeadlineError) this.store.reset();

@@ -29,7 +29,7 @@ export function byBytes(rows: EntryRow[], maxBytes: number): EntryRow[][] {
   let part: EntryRow[] = [];
   let bytes = 0;
   for (const r of rows) {
-    const size = r.key.length + r.value.length;
+    const size = r.key.length + (r.value?.length ?? 0);
     if (part.length > 0 && bytes + size > maxBytes) {
       parts.push(part);
       part = [];

@@ -7,7 +7,8 @@ import { keys } from "../keys";
 import { setPriority } from "node:os";
 import { configureLog, errorFields, log } from "../log";
 import { Registry } from "../metrics";
-import { Flusher, OwnerConflictError } from "./flusher";
+import { FatalError } from "../fatal";
+import { Flusher } from "./flusher";
 import type { FromThread, ToThread } from "./messages";
 
 const metrics = new Registry();
@@ -50,7 +51,7 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
         post({ type: "stopped", metrics: metrics.snapshot() });
       },
       (err) => {
-        if (!(err instanceof OwnerConflictError)) throw err; // a bug: the pool restarts the thread
+        if (!(err instanceof FatalError)) throw err; // a bug: the pool restarts the thread
         clearInterval(beat);
         post({ type: "fatal", message: err.message });
       },

@@ -1,7 +1,7 @@
 // Operator endpoints: liveness, readiness, Prometheus metrics, dead letters.
 import { Elysia } from "elysia";
-import { BackpressureError, isReplyError } from "../cache/errors";
-import { AppError, backlogFull, invalid, redisUnavailable } from "../errors";
+import { BackpressureError, ExpiredDeadLetterError, isReplyError } from "../cache/errors";
+import { AppError, backlogFull, deadLetterExpired, invalid, redisUnavailable } from "../errors";
 import { errorFields, log } from "../log";
 import { Registry, render } from "../metrics";
 import { withDeadline } from "../store/store";
@@ -42,6 +42,7 @@ function fromRedis(field: string) {
   return (err: unknown): never => {
     if (err instanceof AppError) throw err;
     if (err instanceof BackpressureError) throw backlogFull(err.message);
+    if (err instanceof ExpiredDeadLetterError) throw deadLetterExpired(err.message);
     if (isReplyError(err)) throw invalid(field, (err as Error).message);
     throw redisUnavailable();
   };
@@ -103,6 +104,9 @@ export function opsRoutes(d: Deps, guard: Guards) {
         all.set("writeback_backlog_entries", s.backlog);
         all.set("writeback_dead_letter_entries", s.deadLetters);
         all.set("writeback_oldest_unpersisted_age_seconds", s.oldestAgeMs / 1000);
+        const e = await withDeadline(cache.evictions(), timeout);
+        all.set("writeback_redis_evicted_keys_total", e.evicted);
+        all.set("writeback_redis_expired_keys_total", e.expired);
       } catch {
         // Redis unreachable: the gauges are left out rather than reported as zero.
       }
@@ -120,9 +124,18 @@ export function opsRoutes(d: Deps, guard: Guards) {
       "/dead-letters/redrive",
       async ({ body }) => {
         const target = redriveTargets(body);
-        const ids = "all" in target ? await cache.oldestDeadIds(MAX_REDRIVE).catch(fromRedis("all")) : target.ids;
+        let ids: string[];
+        let expired = 0;
+        if ("all" in target) {
+          // Every dead letter still within the tombstone retention; older ones are left and counted.
+          const letters = await cache.deadLetters(MAX_REDRIVE).catch(fromRedis("all"));
+          const min = cache.minRedriveVersion();
+          const fresh = letters.filter((l) => l.version === null || l.version >= min);
+          expired = letters.length - fresh.length;
+          ids = fresh.map((l) => l.id);
+        } else ids = target.ids;
         const moved = ids.length ? await cache.redrive(ids).catch(fromRedis("ids")) : 0;
-        return { redriven: moved };
+        return "all" in target ? { redriven: moved, expired } : { redriven: moved };
       },
       {
         // {"ids": [...]} picks entries; {"all": true} re-drives up to MAX_REDRIVE of the oldest.

@@ -9,13 +9,15 @@ const SetBody = T.Object(
   { additionalProperties: false },
 );
 const setBody = TypeCompiler.Compile(SetBody);
+const DelBody = T.Object({ key: T.String({ minLength: 1 }) }, { additionalProperties: false });
+const delBody = TypeCompiler.Compile(DelBody);
 
 // C0 and C1 control characters and DEL: invisible in logs and ambiguous in URLs.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-function checkSetBody(body: unknown): { key: string; value: string } {
-  if (!setBody.Check(body)) {
-    const e = setBody.Errors(body).First()!;
+function checkShape<T>(compiled: { Check(v: unknown): v is T; Errors(v: unknown): { First(): { path: string; message: string } | undefined } }, body: unknown): T {
+  if (!compiled.Check(body)) {
+    const e = compiled.Errors(body).First()!;
     const field = e.path.replace(/^\//, "") || "body";
     throw invalid(field, e.message.toLowerCase());
   }
@@ -46,8 +48,15 @@ export function checkWrite(
   body: unknown,
   c: Pick<Config, "MAX_KEY_BYTES" | "MAX_VALUE_BYTES">,
 ): { key: string; value: string } {
-  const w = checkSetBody(body);
+  const w = checkShape(setBody, body);
   checkKey(w.key, c.MAX_KEY_BYTES);
   checkValue(w.value, c.MAX_VALUE_BYTES);
   return w;
+}
+
+/** Every check of a POST /del body: its shape, then the key. */
+export function checkDelete(body: unknown, c: Pick<Config, "MAX_KEY_BYTES">): { key: string } {
+  const d = checkShape(delBody, body);
+  checkKey(d.key, c.MAX_KEY_BYTES);
+  return d;
 }

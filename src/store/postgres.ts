@@ -3,8 +3,9 @@
 // (a half-open socket can leave a query waiting forever). The hot statements (upsert, get)
 // are prepared.
 import postgres from "postgres";
+import { FatalError } from "../fatal";
 import { classify } from "./classify";
-import { SQL } from "./sql";
+import { MIGRATIONS, SQL } from "./sql";
 import { withDeadline, type KeyedRow, type Row, type Store } from "./store";
 
 export interface PostgresOptions {
@@ -38,6 +39,13 @@ function connect(o: PostgresOptions): postgres.Sql {
   });
 }
 
+/** The database was migrated by a newer writeback: this binary must not write to it. */
+export class UnknownMigrationError extends FatalError {
+  constructor(message: string) {
+    super("MIGRATION_UNKNOWN", message);
+  }
+}
+
 export class PostgresStore implements Store {
   private sql: postgres.Sql;
   private deadlineMs: number;
@@ -47,13 +55,34 @@ export class PostgresStore implements Store {
     this.deadlineMs = o.statementTimeoutMs + DEADLINE_MARGIN_MS;
   }
 
+  /**
+   * Applies the numbered migrations this database has not had, in order, each in its own
+   * transaction under an advisory lock, so instances starting at once apply each exactly once
+   * (graphile-worker's pattern). A database that has had a migration this binary does not
+   * know is newer than the binary: refused with UnknownMigrationError.
+   */
   async migrate(): Promise<void> {
-    // Serialized between instances by an advisory lock, released at commit.
+    const known = new Set(MIGRATIONS.map((m) => m.id));
     await this.sql.begin(async (tx) => {
       await tx.unsafe(SQL.migrateLock);
-      await tx.unsafe(SQL.schema);
-      await tx.unsafe(SQL.metaSchema);
+      await tx.unsafe(SQL.migrationsTable);
+      const applied = await tx.unsafe<{ id: number; name: string }[]>(SQL.migrationsApplied, []);
+      const unknown = applied.filter((m) => !known.has(m.id));
+      if (unknown.length > 0) {
+        throw new UnknownMigrationError(
+          `the database has migrations this binary does not know (${unknown.map((m) => m.name).join(", ")}): it was upgraded by a newer writeback; run that version or newer`,
+        );
+      }
     });
+    for (const m of MIGRATIONS) {
+      await this.sql.begin(async (tx) => {
+        await tx.unsafe(SQL.migrateLock);
+        const applied = await tx.unsafe<{ id: number }[]>(SQL.migrationsApplied, []);
+        if (applied.some((a) => a.id === m.id)) return;
+        await tx.unsafe(m.sql);
+        await tx.unsafe(SQL.migrationRecord, [m.id, m.name]);
+      });
+    }
   }
 
   async claimOwner(prefix: string): Promise<string> {
@@ -73,6 +102,11 @@ export class PostgresStore implements Store {
       this.deadlineMs,
     );
     return row && { value: row.value, version: Number(row.version) };
+  }
+
+  async purgeTombstones(olderThanMs: number, limit: number): Promise<number> {
+    const result = await withDeadline(this.sql.unsafe(SQL.purgeTombstones, [olderThanMs, limit]), this.deadlineMs);
+    return result.count;
   }
 
   async ping(): Promise<"ok" | "schema_missing"> {

@@ -1,10 +1,36 @@
 // Every SQL statement, embedded from sql/ at build time, so the binary runs from anywhere.
-import schema from "../../sql/schema.sql" with { type: "text" };
 import migrateLock from "../../sql/migrate_lock.sql" with { type: "text" };
+import migrationsTable from "../../sql/migrations_table.sql" with { type: "text" };
+import migrationsApplied from "../../sql/migrations_applied.sql" with { type: "text" };
+import migrationRecord from "../../sql/migration_record.sql" with { type: "text" };
+import claimOwner from "../../sql/claim_owner.sql" with { type: "text" };
 import upsert from "../../sql/upsert.sql" with { type: "text" };
 import get from "../../sql/get.sql" with { type: "text" };
+import purgeTombstones from "../../sql/purge_tombstones.sql" with { type: "text" };
 import ready from "../../sql/ready.sql" with { type: "text" };
-import metaSchema from "../../sql/meta_schema.sql" with { type: "text" };
-import claimOwner from "../../sql/claim_owner.sql" with { type: "text" };
+import m0001 from "../../sql/migrations/0001_initial.sql" with { type: "text" };
+import m0002 from "../../sql/migrations/0002_tombstones.sql" with { type: "text" };
 
-export const SQL = { schema, metaSchema, claimOwner, migrateLock, upsert, get, ready } as const;
+export const SQL = {
+  migrateLock,
+  migrationsTable,
+  migrationsApplied,
+  migrationRecord,
+  claimOwner,
+  upsert,
+  get,
+  purgeTombstones,
+  ready,
+} as const;
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+/** The numbered migrations, in order: sql/migrations/NNNN_name.sql. Add one; never edit one that shipped. */
+export const MIGRATIONS: Migration[] = [
+  { id: 1, name: "0001_initial", sql: m0001 },
+  { id: 2, name: "0002_tombstones", sql: m0002 },
+];

@@ -10,9 +10,11 @@ export interface Row {
   version: number;
 }
 
-/** A row to write: its key, value and version. */
-export interface KeyedRow extends Row {
+/** A row to write: its key, value and version; value null is a delete (a tombstone). */
+export interface KeyedRow {
   key: string;
+  value: string | null;
+  version: number;
 }
 
 export interface Store {
@@ -22,7 +24,10 @@ export interface Store {
   claimOwner(prefix: string): Promise<string>;
   /** Writes rows sorted by key in one statement under the version guard; returns how many changed. */
   upsert(rows: KeyedRow[]): Promise<number>;
+  /** The key's value; undefined when absent or deleted (reads never return a tombstone). */
   get(key: string): Promise<Row | undefined>;
+  /** Deletes up to `limit` tombstones last written more than `olderThanMs` ago; returns how many. */
+  purgeTombstones(olderThanMs: number, limit: number): Promise<number>;
   /** "ok", or "schema_missing"; throws when the database cannot be reached. */
   ping(): Promise<"ok" | "schema_missing">;
   /** Whether a failure is worth retrying as it is, splitting, or never (the rows are bad). */
