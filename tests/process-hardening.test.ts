@@ -150,6 +150,34 @@ describe("startup", () => {
   });
 });
 
+describe("refusing what can lose writes", () => {
+  test("Redis with an allkeys-* eviction policy: exits 2 naming the setting; ALLOW_ALLKEYS_EVICTION=true overrides", async () => {
+    s.redis = await PrivateRedis.start(["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]);
+    const refused = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: "0" });
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain("maxmemory-policy");
+    expect(refused.output).toContain("volatile-lru");
+    const allowed = await start({ ALLOW_ALLKEYS_EVICTION: "true" });
+    expect((await set(allowed.base, "allkeys:1", "v")).status).toBe(200);
+  });
+
+  test("a database migrated by a newer writeback (an unknown migration): exits 2", async () => {
+    s.redis = await PrivateRedis.start();
+    const first = await start();
+    const check = new Checker();
+    await check.write(first.base, "mig:1", "v");
+    await waitFor("persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    first.proc.kill("SIGTERM");
+    await first.proc.exited;
+    const sql = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
+    await sql.unsafe("INSERT INTO writeback_migrations (id, name) VALUES (9999, '9999_from_the_future')");
+    await sql.end();
+    const refused = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: "0" });
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain("9999_from_the_future");
+  });
+});
+
 describe("HTTP/1.0 without a Host header", () => {
   test("GET /get/<key> reads the key (the URL arrives relative)", async () => {
     s.redis = await PrivateRedis.start();
