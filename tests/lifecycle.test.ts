@@ -341,8 +341,8 @@ describe("migrations", () => {
         updated_at timestamptz NOT NULL DEFAULT now()) WITH (fillfactor = 80)`);
       await sql.unsafe("INSERT INTO writeback_kv (key, value, version) SELECT 'old:' || i, 'v' || i, i FROM generate_series(1, 1000) i");
       await store.migrate();
-      const [{ n }] = await sql.unsafe<{ n: string }[]>("SELECT count(*)::text AS n FROM writeback_kv WHERE value = 'v' || version");
-      expect(Number(n)).toBe(1000);
+      const [intact] = await sql.unsafe<{ n: string }[]>("SELECT count(*)::text AS n FROM writeback_kv WHERE value = 'v' || version");
+      expect(Number(intact!.n)).toBe(1000);
       expect(await store.get("old:42")).toEqual({ value: "v42", version: 42 });
       await store.upsert([{ key: "old:42", value: null, version: 43 }]); // tombstones now fit
       expect(await store.get("old:42")).toBeUndefined();
