@@ -58,6 +58,8 @@ export const ConfigSchema = T.Object({
   }),
   MAX_KEY_BYTES: Int(1024, 1, MAX_KEY_LIMIT, "largest key, in UTF-8 bytes"),
   MAX_VALUE_BYTES: Int(1 * MiB, 1, 256 * MiB, "largest value, in UTF-8 bytes"),
+  MAX_BATCH_ITEMS: Int(1000, 1, 100_000, "most items (or keys) in one POST /mset, /mget or /mdel"),
+  MAX_BATCH_BYTES: Int(16 * MiB, 1 * KiB, 1024 * MiB, "largest body of POST /mset, /mget or /mdel"),
   MAX_BACKLOG: Int(0, 0, Number.MAX_SAFE_INTEGER, "writes not yet persisted above which writes answer 503 (0 = unlimited)"),
   MAX_LAG_MS: Int(
     0,

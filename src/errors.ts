@@ -40,3 +40,5 @@ export const deadLetterExpired = (detail: string) =>
     409,
     `${detail}: the delete that superseded it may have been purged, so re-driving it could bring a deleted key back; nothing was re-driven`,
   );
+export const notAnInteger = (detail: string) => new AppError("NOT_AN_INTEGER", 409, `cannot increment: ${detail}; nothing was written`);
+export const outOfRange = (detail: string) => new AppError("OUT_OF_RANGE", 409, `cannot increment: ${detail}; nothing was written`);

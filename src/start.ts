@@ -8,6 +8,7 @@ import { keys } from "./keys";
 import { errorFields, log } from "./log";
 import { Registry } from "./metrics";
 import { PostgresStore } from "./store/postgres";
+import { PersistWaiters } from "./waiters";
 
 /** The port is taken by another process (another instance, most likely). */
 export class PortInUseError extends Error {
@@ -43,9 +44,19 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
   });
-  const flushers = new FlusherPool(config, o.onFatal);
+  let waiters: PersistWaiters | undefined;
+  const flushers = new FlusherPool(config, o.onFatal, (keys, versions) => waiters?.committed(keys, versions));
+  waiters = new PersistWaiters(store, (active) => threads && flushers.watch(active));
   const state = { shuttingDown: false };
-  const app = createApp({ config, cache, store, metrics: o.metrics ?? new Registry(), flushers: threads ? flushers : undefined, state });
+  const app = createApp({
+    config,
+    cache,
+    store,
+    waiters,
+    metrics: o.metrics ?? new Registry(),
+    flushers: threads ? flushers : undefined,
+    state,
+  });
 
   // Listen once the write path's Redis connection is up, so the first requests are not
   // refused for a connection still being made. If Redis is down, listen anyway after the

@@ -8,6 +8,7 @@ import { createApp } from "../src/http/app";
 import { keys } from "../src/keys";
 import { Registry } from "../src/metrics";
 import { PostgresStore } from "../src/store/postgres";
+import { PersistWaiters } from "../src/waiters";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
 import { createDatabase, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
@@ -99,7 +100,7 @@ describe("metrics and readiness", () => {
     const cache = new ApiCache(config, keys(config.KEY_PREFIX));
     await cache.whenReady(5000);
     const store = new PostgresStore({ url: url.toString(), max: 1, statementTimeoutMs: 1000, lockTimeoutMs: 500 });
-    const app = createApp({ config, cache, store, metrics: new Registry(), state: { shuttingDown: false } });
+    const app = createApp({ config, cache, store, waiters: new PersistWaiters(store), metrics: new Registry(), state: { shuttingDown: false } });
     try {
       const r = await app.handle(new Request("http://localhost/ready"));
       const text = await r.text();

@@ -8,6 +8,8 @@ import { readCached, streamStats, type CachedEntry, type StreamStats } from "./r
 import { connect, waitReady, type WritebackRedis } from "./redis";
 import { checkRedisSafety } from "./safety";
 import { FatalError } from "../fatal";
+import { CacheTimeoutError, fromScriptError } from "./errors";
+import type { Write } from "./writer";
 import { log } from "../log";
 import { Writer } from "./writer";
 
@@ -42,9 +44,49 @@ export class ApiCache {
     return this.writer.write("d", key, "");
   }
 
+  /** Applies several sets and deletes as one atomic step; resolves with their versions in order. */
+  writeAll(writes: Write[]): Promise<string[]> {
+    return this.writer.writeAll(writes);
+  }
+
+  /**
+   * Adds `by` to the key's value as one write (incr.lua). Resolves "miss" when the key has no
+   * cache entry and no `base` (its value from the database) was given: read it and call again.
+   * Rejects with NotAnIntegerError, OutOfRangeError, BackpressureError, CacheTimeoutError.
+   */
+  async incr(key: string, by: bigint, base?: string): Promise<{ version: number; value: string } | "miss"> {
+    const c = this.config;
+    let reply: string[];
+    try {
+      reply = await this.timed(this.redis.wbIncr(this.k.stream, this.k.cache(key), c.MAX_BACKLOG, c.MAX_LAG_MS, key, String(by), base ?? ""));
+    } catch (err) {
+      throw fromScriptError(err);
+    }
+    if (reply[0] === "MISS") return "miss";
+    return { version: Number(reply[0]), value: reply[1]! };
+  }
+
   /** The key's cache entry: a value, a tombstone (deleted), or undefined on a miss. */
   get(key: string): Promise<CachedEntry | undefined> {
-    return readCached(this.redis, this.k, key);
+    return this.timed(readCached(this.redis, this.k, key));
+  }
+
+  /** The cache entries of several keys, in order (one round trip). */
+  getMany(keys: string[]): Promise<(CachedEntry | undefined)[]> {
+    return this.timed(Promise.all(keys.map((key) => readCached(this.redis, this.k, key))));
+  }
+
+  /**
+   * Rejects with CacheTimeoutError after REDIS_COMMAND_TIMEOUT_MS: the client runs one
+   * pipeline at a time, so a call queued behind a hanging one would otherwise wait twice.
+   */
+  private timed<T>(work: Promise<T>): Promise<T> {
+    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CacheTimeoutError(ms)), ms);
+    });
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
   }
 
   /**

@@ -38,10 +38,22 @@ export class ExpiredDeadLetterError extends Error {
   readonly code = "DEAD_LETTER_EXPIRED";
 }
 
+/** An increment of a value that is not a signed 64-bit integer; nothing was written. */
+export class NotAnIntegerError extends Error {
+  readonly code = "NOT_AN_INTEGER";
+}
+
+/** An increment whose result is outside the signed 64-bit range; nothing was written. */
+export class OutOfRangeError extends Error {
+  readonly code = "OUT_OF_RANGE";
+}
+
 /** Turns a script's refusal (backpressure, an expired dead letter) into a typed error; anything else as it is. */
 export function fromScriptError(err: unknown): unknown {
   const code = redisErrorCode(err);
   if (code === "WBEXPIRED") return new ExpiredDeadLetterError((err as Error).message.slice(code.length + 1));
+  if (code === "WBNOTINT") return new NotAnIntegerError((err as Error).message.slice(code.length + 1));
+  if (code === "WBRANGE") return new OutOfRangeError((err as Error).message.slice(code.length + 1));
   if (code === "WBBACKLOG" || code === "WBLAG") {
     return new BackpressureError(code === "WBBACKLOG" ? "backlog" : "lag", (err as Error).message.slice(code.length + 1));
   }

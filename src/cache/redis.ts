@@ -6,6 +6,7 @@ import ackLua from "./ack.lua" with { type: "text" };
 import redriveLua from "./redrive.lua" with { type: "text" };
 import deadLua from "./dead.lua" with { type: "text" };
 import fillLua from "./fill.lua" with { type: "text" };
+import incrLua from "./incr.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
 export interface WritebackRedis extends Redis {
@@ -15,6 +16,8 @@ export interface WritebackRedis extends Redis {
   wbAck(...args: (string | number)[]): Promise<number>;
   wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, ...ids: string[]): Promise<number>;
   wbFill(cache: string, value: string, version: string, ttlMs: number): Promise<number>;
+  /** stream, cache hash, maxBacklog, maxLagMs, key, by, base ('' = not read) (incr.lua) */
+  wbIncr(stream: string, cache: string, maxBacklog: number, maxLagMs: number, key: string, by: string, base: string): Promise<string[]>;
   wbDead(stream: string, dead: string, group: string, ...letters: string[]): Promise<number>;
 }
 
@@ -60,6 +63,7 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
   redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
   redis.defineCommand("wbAck", { lua: ackLua }); // the key count comes first in each call
   redis.defineCommand("wbFill", { numberOfKeys: 1, lua: fillLua });
+  redis.defineCommand("wbIncr", { numberOfKeys: 2, lua: incrLua });
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
   redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
   // Errors also surface on the commands that fail; without a listener an 'error' event would

@@ -69,11 +69,37 @@ export class Writer {
     });
   }
 
+  /**
+   * Applies several writes as one script call, all or none (POST /mset, /mdel); resolves
+   * with their versions in order. Not merged with other requests' writes.
+   */
+  writeAll(writes: Write[]): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const versions: string[] = [];
+      let left = writes.length;
+      this.call(
+        writes.map((w, i) => ({
+          ...w,
+          resolve: (v: string) => {
+            versions[i] = v;
+            if (--left === 0) resolve(versions);
+          },
+          reject,
+        })),
+      );
+    });
+  }
+
   private send(): void {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
     this.bytes = 0;
+    this.call(batch);
+  }
+
+  /** One set.lua call for `batch`, answered within REDIS_COMMAND_TIMEOUT_MS. */
+  private call(batch: Pending[]): void {
     const args = setScriptArgs(this.k, batch, this.config.MAX_BACKLOG, this.config.MAX_LAG_MS);
     let settled = false;
     const ms = this.config.REDIS_COMMAND_TIMEOUT_MS;

@@ -66,6 +66,8 @@ export class Flusher {
   busySince = 0;
   /** the last error of the batch being flushed, for /health */
   lastError = "";
+  /** called with the rows of each commit (keys at their versions), before they are acknowledged */
+  onCommitted?: (rows: EntryRow[]) => void;
 
   constructor(
     private config: Config,
@@ -307,6 +309,7 @@ export class Flusher {
       }
       const failed = new Set(result.failed.map((f) => f.row));
       committed = rows.filter((r) => !failed.has(r));
+      this.onCommitted?.(committed);
       if (result.timeoutSplits > 0) log.warn("statements ran past statement_timeout and were split", { splits: result.timeoutSplits });
       this.metrics.inc("writeback_flushed_rows_total", undefined, result.written + result.skipped);
       this.metrics.inc("writeback_guard_skipped_rows_total", undefined, result.skipped);

@@ -2,7 +2,11 @@
 import type { Config } from "../config";
 import type { Snapshot } from "../metrics";
 
-export type ToThread = { type: "start"; config: Config; index: number } | { type: "drain"; graceMs: number };
+export type ToThread =
+  | { type: "start"; config: Config; index: number }
+  | { type: "drain"; graceMs: number }
+  /** whether requests wait for commits (?wait=persisted): then the thread reports what it commits */
+  | { type: "watch"; on: boolean };
 
 /** A thread's progress: its loop's last turn, and the batch it is on (busySince 0: none). */
 export interface Progress {
@@ -14,5 +18,6 @@ export interface Progress {
 export type FromThread =
   | ({ type: "beat"; metrics: Snapshot } & Progress)
   | { type: "stopped"; metrics: Snapshot }
+  | { type: "committed"; keys: string[]; versions: number[] }
   /** a setting that can never work (e.g. the database belongs to another deployment): the process must stop */
   | { type: "fatal"; message: string };

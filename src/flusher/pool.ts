@@ -44,6 +44,8 @@ export class FlusherPool {
     private config: Config,
     /** called when a thread reports a setting that can never work; the process should stop */
     private onFatal: (message: string) => void = () => {},
+    /** called with what a thread committed, while watch(true) */
+    private onCommitted: (keys: string[], versions: number[]) => void = () => {},
   ) {
     this.staleMs = Math.max(30_000, 3 * config.DB_STATEMENT_TIMEOUT_MS, 3 * config.FLUSH_BLOCK_MS);
   }
@@ -66,6 +68,7 @@ export class FlusherPool {
     slot.stopped = false;
     worker.onmessage = (event: MessageEvent<FromThread>) => {
       const msg = event.data;
+      if (msg.type === "committed") return this.onCommitted(msg.keys, msg.versions);
       if (msg.type === "fatal") {
         slot.stopped = true;
         this.onFatal(msg.message);
@@ -88,6 +91,7 @@ export class FlusherPool {
       if (!slot.stopped) this.replace(index, worker);
     });
     worker.postMessage({ type: "start", config: this.config, index } satisfies ToThread);
+    if (this.watching) worker.postMessage({ type: "watch", on: true } satisfies ToThread);
   }
 
   /** Retires a failed thread and starts another in its slot after a backoff. */
@@ -113,6 +117,14 @@ export class FlusherPool {
         this.replace(index, slot.worker);
       }
     });
+  }
+
+  private watching = false;
+
+  /** Asks every thread to report its commits (while requests wait for them), or to stop. */
+  watch(on: boolean): void {
+    this.watching = on;
+    for (const s of this.slots) s.worker?.postMessage({ type: "watch", on } satisfies ToThread);
   }
 
   health(): ThreadHealth[] {

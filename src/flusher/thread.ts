@@ -13,6 +13,7 @@ import type { FromThread, ToThread } from "./messages";
 
 const metrics = new Registry();
 let flusher: Flusher | undefined;
+let watching = false;
 const post = (m: FromThread) => self.postMessage(m);
 
 // An exception thrown from a callback outside any promise: in practice a database driver's
@@ -40,6 +41,9 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
     }
     const f = new Flusher(msg.config, keys(msg.config.KEY_PREFIX), msg.index, metrics, { claimOwner: true });
     flusher = f;
+    f.onCommitted = (rows) => {
+      if (watching) post({ type: "committed", keys: rows.map((r) => r.key), versions: rows.map((r) => r.version) });
+    };
     const beat = setInterval(
       () => post({ type: "beat", lastBeat: f.lastBeat, busySince: f.busySince, lastError: f.lastError, metrics: metrics.snapshot() }),
       250,
@@ -58,5 +62,7 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
     );
   } else if (msg.type === "drain") {
     flusher?.drain(msg.graceMs);
+  } else if (msg.type === "watch") {
+    watching = msg.on;
   }
 };

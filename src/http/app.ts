@@ -5,6 +5,7 @@ import { AppError, badJson, internal, routeNotFound } from "../errors";
 import { errorFields, log } from "../log";
 import { guards } from "./auth";
 import type { Deps } from "./deps";
+import { batchRoutes } from "./batch";
 import { kvRoutes } from "./kv";
 import { opsRoutes } from "./ops";
 
@@ -36,5 +37,6 @@ export function createApp(d: Deps) {
       });
     })
     .use(kvRoutes(d, guard))
+    .use(batchRoutes(d, guard))
     .use(opsRoutes(d, guard));
 }

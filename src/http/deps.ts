@@ -3,6 +3,7 @@ import type { ApiCache } from "../cache/api";
 import type { Config } from "../config";
 import type { Registry } from "../metrics";
 import type { Store } from "../store/store";
+import type { PersistWaiters } from "../waiters";
 
 /** One flusher thread as /health reports it. */
 export interface ThreadHealth {
@@ -17,6 +18,8 @@ export interface Deps {
   config: Config;
   cache: ApiCache;
   store: Store;
+  /** requests waiting until their write is committed (?wait=persisted) */
+  waiters: PersistWaiters;
   metrics: Registry;
   /** the flusher threads, when this process runs them */
   flushers?: { health(): ThreadHealth[]; collect(into: Registry): void };

@@ -1,81 +1,78 @@
-// The data routes: POST /set, POST /del, GET /get/<key> and GET /get?key=.
+// The single-key data routes: POST /set, /del, /incr; GET /get/<key> (or ?key=) and
+// GET /status/<key> (or ?key=).
 import { Elysia } from "elysia";
-import { BackpressureError } from "../cache/errors";
-import { backlogFull, dbUnavailable, invalid, notFound, redisUnavailable, shuttingDown } from "../errors";
+import { dbUnavailable, internal, invalid, notFound, redisUnavailable } from "../errors";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
 import { keyFromPath, queryParam } from "./url";
-import { checkDelete, checkKey, checkWrite, setBodyLimit } from "./validate";
+import { checkDelete, checkIncr, checkKey, checkWrite, setBodyLimit } from "./validate";
+import { writer } from "./writes";
 
 export function kvRoutes(d: Deps, guard: Guards) {
   const { config: c, cache, store, metrics } = d;
   const bodyLimit = setBodyLimit(c);
-  const rejected = (err: unknown): never => {
-    metrics.inc("writeback_writes_total", { outcome: "rejected" });
-    throw err;
-  };
+  const { run, rejected } = writer(d);
   const parse = ({ request }: { request: Request }) => {
     guard.api(request);
     return readJson(request, bodyLimit).catch(rejected);
   };
+  const one = (r: { key: string; version: number }) => [r];
 
-  /** A write to the cache (a set or a delete): checked, applied, counted, its errors mapped. */
-  async function write<T extends { key: string }>(body: unknown, check: (b: unknown) => T, apply: (w: T) => Promise<string>) {
-    const started = performance.now();
-    if (d.state.shuttingDown) throw shuttingDown();
-    let w: T;
-    try {
-      w = check(body);
-    } catch (err) {
-      return rejected(err);
-    }
-    let version: string;
-    try {
-      version = await apply(w);
-    } catch (err) {
-      if (err instanceof BackpressureError) {
-        metrics.inc("writeback_writes_total", { outcome: "backpressure" });
-        throw backlogFull(err.message);
-      }
-      metrics.inc("writeback_writes_total", { outcome: "unavailable" });
-      throw redisUnavailable();
-    }
-    metrics.inc("writeback_writes_total", { outcome: "ok" });
-    metrics.observe("writeback_write_seconds", (performance.now() - started) / 1000);
-    return { key: w.key, version: Number(version) };
-  }
+  /** The key of /<route>/<key> (inPath) or of /<route>?key=. */
+  const keyOf = (request: Request, route: string, inPath: boolean) => {
+    guard.api(request);
+    const key = inPath ? keyFromPath(request.url, `${route}/`) : queryParam(request.url, "key");
+    if (key === undefined) throw invalid("key", `required: ${route}/<key> or ${route}?key=<key>`);
+    return key;
+  };
 
   return new Elysia()
     .post(
       "/set",
-      async ({ body }) => {
-        const w = await write(body, (b) => checkWrite(b, c), (x) => cache.write(x.key, x.value));
-        return { status: "cached", ...w };
-      },
+      ({ body, request, set }) =>
+        run(request, set, () => checkWrite(body, c), async (w) => ({ status: "cached", key: w.key, version: Number(await cache.write(w.key, w.value)) }), one),
       { parse },
     )
     .post(
       "/del",
-      async ({ body }) => {
-        const w = await write(body, (b) => checkDelete(b, c), (x) => cache.del(x.key));
-        return { status: "deleted", ...w };
-      },
+      ({ body, request, set }) =>
+        run(request, set, () => checkDelete(body, c), async (w) => ({ status: "deleted", key: w.key, version: Number(await cache.del(w.key)) }), one),
       { parse },
     )
-    // The key in the path, percent-encoded...
-    .get("/get/*", ({ request }) => {
-      guard.api(request);
-      return read(keyFromPath(request.url, "/get/"), queryParam(request.url, "source"));
-    })
-    // ...or in the query, for keys a URL path cannot carry ("." and ".." are dot segments
-    // that HTTP clients collapse before sending). Both decode the same way (url.ts).
-    .get("/get", ({ request }) => {
-      guard.api(request);
-      const key = queryParam(request.url, "key");
-      if (key === undefined) throw invalid("key", "required: /get/<key> or /get?key=<key>");
-      return read(key, queryParam(request.url, "source"));
-    });
+    .post(
+      "/incr",
+      ({ body, request, set }) =>
+        run(
+          request,
+          set,
+          () => checkIncr(body, c),
+          async ({ key, by }) => {
+            let r = await cache.incr(key, by);
+            if (r === "miss") {
+              // Not cached: the count goes on from the database's value (0 when absent or deleted).
+              let row;
+              try {
+                row = await store.get(key);
+              } catch {
+                throw dbUnavailable();
+              }
+              r = await cache.incr(key, by, row?.value ?? "0");
+              if (r === "miss") throw internal();
+            }
+            return { status: "cached", key, value: r.value, version: r.version };
+          },
+          one,
+        ),
+      { parse },
+    )
+    // The key in the path, percent-encoded, or in the query, for keys a URL path cannot
+    // carry ("." and ".." are dot segments that HTTP clients collapse before sending). Both
+    // decode the same way (url.ts).
+    .get("/get/*", ({ request }) => read(keyOf(request, "/get", true), queryParam(request.url, "source")))
+    .get("/get", ({ request }) => read(keyOf(request, "/get", false), queryParam(request.url, "source")))
+    .get("/status/*", ({ request }) => status(keyOf(request, "/status", true)))
+    .get("/status", ({ request }) => status(keyOf(request, "/status", false)));
 
   async function read(key: string, source = "cache") {
     checkKey(key, c.MAX_KEY_BYTES);
@@ -110,5 +107,25 @@ export function kvRoutes(d: Deps, guard: Guards) {
       if (filled) metrics.inc("writeback_cache_fills_total");
     }
     return { key, value: row.value, version: row.version, source: "db" };
+  }
+
+  /** The latest acknowledged version of a key against the latest one committed to the database. */
+  async function status(key: string) {
+    checkKey(key, c.MAX_KEY_BYTES);
+    const [cached, persisted] = await Promise.all([
+      cache.get(key).catch(() => {
+        throw redisUnavailable();
+      }),
+      store.versions([key]).then(
+        (m) => m.get(key) ?? null,
+        () => {
+          throw dbUnavailable();
+        },
+      ),
+    ]);
+    // A key not in the cache (never written, or clean and expired) is as far as the database.
+    const version = cached?.version ?? persisted;
+    if (version === null) throw notFound(key);
+    return { key, version, persistedVersion: persisted, dirty: persisted === null || version > persisted };
   }
 }

@@ -104,6 +104,22 @@ export class PostgresStore implements Store {
     return row && { value: row.value, version: Number(row.version) };
   }
 
+  async getMany(keys: string[]): Promise<Map<string, Row>> {
+    const rows = await withDeadline(
+      this.sql.unsafe<{ key: string; value: string; version: string }[]>(SQL.getMany, [keys] as never[], { prepare: true }),
+      this.deadlineMs,
+    );
+    return new Map(rows.map((r) => [r.key, { value: r.value, version: Number(r.version) }]));
+  }
+
+  async versions(keys: string[]): Promise<Map<string, number>> {
+    const rows = await withDeadline(
+      this.sql.unsafe<{ key: string; version: string }[]>(SQL.versions, [keys] as never[], { prepare: true }),
+      this.deadlineMs,
+    );
+    return new Map(rows.map((r) => [r.key, Number(r.version)]));
+  }
+
   async purgeTombstones(olderThanMs: number, limit: number): Promise<number> {
     const result = await withDeadline(this.sql.unsafe(SQL.purgeTombstones, [olderThanMs, limit]), this.deadlineMs);
     return result.count;

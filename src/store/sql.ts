@@ -6,6 +6,8 @@ import migrationRecord from "../../sql/migration_record.sql" with { type: "text"
 import claimOwner from "../../sql/claim_owner.sql" with { type: "text" };
 import upsert from "../../sql/upsert.sql" with { type: "text" };
 import get from "../../sql/get.sql" with { type: "text" };
+import getMany from "../../sql/get_many.sql" with { type: "text" };
+import versions from "../../sql/versions.sql" with { type: "text" };
 import purgeTombstones from "../../sql/purge_tombstones.sql" with { type: "text" };
 import ready from "../../sql/ready.sql" with { type: "text" };
 import m0001 from "../../sql/migrations/0001_initial.sql" with { type: "text" };
@@ -19,6 +21,8 @@ export const SQL = {
   claimOwner,
   upsert,
   get,
+  getMany,
+  versions,
   purgeTombstones,
   ready,
 } as const;

@@ -26,6 +26,10 @@ export interface Store {
   upsert(rows: KeyedRow[]): Promise<number>;
   /** The key's value; undefined when absent or deleted (reads never return a tombstone). */
   get(key: string): Promise<Row | undefined>;
+  /** The values of several keys (absent and deleted ones left out), in one query. */
+  getMany(keys: string[]): Promise<Map<string, Row>>;
+  /** The persisted version of each key that has a row, tombstones included. */
+  versions(keys: string[]): Promise<Map<string, number>>;
   /** Deletes up to `limit` tombstones last written more than `olderThanMs` ago; returns how many. */
   purgeTombstones(olderThanMs: number, limit: number): Promise<number>;
   /** "ok", or "schema_missing"; throws when the database cannot be reached. */

@@ -1,0 +1,63 @@
+#!lua
+-- An increment: the key's current value plus `by`, as one write (a new version, the cache
+-- hash, a stream entry), atomically, so concurrent increments never lose one. The arithmetic
+-- is Redis's own HINCRBY (exact signed 64-bit) on a scratch field, so a value that is not an
+-- integer, or a result out of range, changes nothing. Refused under backpressure like a set;
+-- no allow-oom flag, so under maxmemory Redis refuses it before it runs.
+--
+-- When the key has no cache entry, the value must come from the database first: without a
+-- base (ARGV[5] == '') the script answers {'MISS'} and the caller reads the database and calls
+-- again with the base ("0" for an absent or deleted key). A write that lands in between made
+-- an entry, and then the entry, not the base, is what is incremented.
+--
+-- KEYS[1] write stream   KEYS[2] cache hash
+-- ARGV[1] max backlog (0 = off)   ARGV[2] max lag ms (0 = off)   ARGV[3] key   ARGV[4] by
+-- ARGV[5] base from the database, or '' when not read
+-- Returns {version, value}, {'MISS'}, or an error WBNOTINT / WBRANGE / WBBACKLOG / WBLAG.
+local stream, hash = KEYS[1], KEYS[2]
+local maxBacklog, maxLagMs, key, by, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if maxBacklog > 0 then
+  local backlog = redis.call('XLEN', stream)
+  if backlog >= maxBacklog then return redis.error_reply('WBBACKLOG ' .. backlog .. ' writes not yet persisted') end
+end
+if maxLagMs > 0 then
+  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  if oldest then
+    local lag = math.floor(now / 1000) - tonumber(string.match(oldest[1], '^(%d+)'))
+    if lag > maxLagMs then return redis.error_reply('WBLAG oldest unpersisted write is ' .. lag .. ' ms old') end
+  end
+end
+
+local current
+local last = redis.call('HGET', hash, 'ver')
+if last then
+  current = redis.call('HGET', hash, 'v') or '0' -- a tombstone counts from 0
+elseif base == '' then
+  return { 'MISS' }
+else
+  current = base
+end
+
+redis.call('HSET', hash, '_incr', current)
+local ok = redis.pcall('HINCRBY', hash, '_incr', by)
+if type(ok) == 'table' and ok.err then
+  -- Not a 64-bit integer to begin with, or the sum is out of range: nothing changes.
+  local isInt = redis.pcall('HINCRBY', hash, '_incr', 0)
+  redis.call('HDEL', hash, '_incr')
+  if type(isInt) == 'table' and isInt.err then return redis.error_reply('WBNOTINT the current value is not a 64-bit integer') end
+  return redis.error_reply('WBRANGE the result is outside the signed 64-bit range')
+end
+-- Read back as a string: HINCRBY's integer reply becomes a Lua double, exact only to 2^53.
+local value = redis.call('HGET', hash, '_incr')
+redis.call('HDEL', hash, '_incr')
+
+local version = now
+if last and tonumber(last) >= version then version = tonumber(last) + 1 end
+local ver = string.format('%.0f', version)
+redis.call('HSET', hash, 'v', value, 'ver', ver)
+redis.call('XADD', stream, '*', 'k', key, 'v', value, 'ver', ver)
+redis.call('PERSIST', hash)
+return { ver, value }
