@@ -7,6 +7,7 @@ import { guards } from "./auth";
 import type { Deps } from "./deps";
 import { batchRoutes } from "./batch";
 import { kvRoutes } from "./kv";
+import { openapiPlugin } from "./openapi";
 import { opsRoutes } from "./ops";
 
 function toAppError(code: string | number, error: unknown): AppError {
@@ -36,6 +37,7 @@ export function createApp(d: Deps) {
         headers: { "content-type": "application/json", ...e.headers },
       });
     })
+    .use(openapiPlugin())
     .use(kvRoutes(d, guard))
     .use(batchRoutes(d, guard))
     .use(opsRoutes(d, guard));

@@ -6,6 +6,7 @@ import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
 import { checkMdel, checkMget, checkMset } from "./validate";
+import { docs } from "./openapi";
 import { writer } from "./writes";
 
 export function batchRoutes(d: Deps, guard: Guards) {
@@ -31,7 +32,7 @@ export function batchRoutes(d: Deps, guard: Guards) {
           },
           all,
         ),
-      { parse },
+      { parse, detail: docs.mset },
     )
     .post(
       "/mdel",
@@ -46,7 +47,7 @@ export function batchRoutes(d: Deps, guard: Guards) {
           },
           all,
         ),
-      { parse },
+      { parse, detail: docs.mdel },
     )
     .post(
       "/mget",
@@ -85,6 +86,6 @@ export function batchRoutes(d: Deps, guard: Guards) {
         }
         return { items };
       },
-      { parse: ({ request }) => (guard.api(request), readJson(request, c.MAX_BATCH_BYTES)) },
+      { parse: ({ request }) => (guard.api(request), readJson(request, c.MAX_BATCH_BYTES)), detail: docs.mget },
     );
 }

@@ -7,6 +7,7 @@ import { readJson } from "./body";
 import type { Deps } from "./deps";
 import { keyFromPath, queryParam } from "./url";
 import { checkDelete, checkIncr, checkKey, checkWrite, setBodyLimit } from "./validate";
+import { docs } from "./openapi";
 import { writer } from "./writes";
 
 export function kvRoutes(d: Deps, guard: Guards) {
@@ -32,13 +33,13 @@ export function kvRoutes(d: Deps, guard: Guards) {
       "/set",
       ({ body, request, set }) =>
         run(request, set, () => checkWrite(body, c), async (w) => ({ status: "cached", key: w.key, version: Number(await cache.write(w.key, w.value)) }), one),
-      { parse },
+      { parse, detail: docs.set },
     )
     .post(
       "/del",
       ({ body, request, set }) =>
         run(request, set, () => checkDelete(body, c), async (w) => ({ status: "deleted", key: w.key, version: Number(await cache.del(w.key)) }), one),
-      { parse },
+      { parse, detail: docs.del },
     )
     .post(
       "/incr",
@@ -64,15 +65,15 @@ export function kvRoutes(d: Deps, guard: Guards) {
           },
           one,
         ),
-      { parse },
+      { parse, detail: docs.incr },
     )
     // The key in the path, percent-encoded, or in the query, for keys a URL path cannot
     // carry ("." and ".." are dot segments that HTTP clients collapse before sending). Both
     // decode the same way (url.ts).
-    .get("/get/*", ({ request }) => read(keyOf(request, "/get", true), queryParam(request.url, "source")))
-    .get("/get", ({ request }) => read(keyOf(request, "/get", false), queryParam(request.url, "source")))
-    .get("/status/*", ({ request }) => status(keyOf(request, "/status", true)))
-    .get("/status", ({ request }) => status(keyOf(request, "/status", false)));
+    .get("/get/*", ({ request }) => read(keyOf(request, "/get", true), queryParam(request.url, "source")), { detail: docs.get })
+    .get("/get", ({ request }) => read(keyOf(request, "/get", false), queryParam(request.url, "source")), { detail: docs.get })
+    .get("/status/*", ({ request }) => status(keyOf(request, "/status", true)), { detail: docs.status })
+    .get("/status", ({ request }) => status(keyOf(request, "/status", false)), { detail: docs.status });
 
   async function read(key: string, source = "cache") {
     checkKey(key, c.MAX_KEY_BYTES);

@@ -8,6 +8,7 @@ import { withDeadline } from "../store/store";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
+import { docs } from "./openapi";
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -83,7 +84,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
           .join("; ");
       }
       return json(reason ? 503 : 200, { status: reason ? "fail" : "ok", reason, threads });
-    })
+    }, { detail: docs.health })
     .get("/ready", async () => {
       // Answers a state per check, never the error's text: that is logged, not shown.
       const [redisState, dbState] = await Promise.all([
@@ -93,7 +94,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
       const checks = { redis: redisState, postgres: dbState };
       const ok = redisState === "ok" && dbState === "ok" && !d.state.shuttingDown;
       return json(ok ? 200 : 503, { status: ok ? "ok" : "fail", checks, shuttingDown: d.state.shuttingDown });
-    })
+    }, { detail: docs.ready })
     .get("/metrics", async ({ request, server }) => {
       if (c.METRICS_AUTH === "admin") guard.admin(request, server);
       const all = new Registry();
@@ -111,7 +112,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
         // Redis unreachable: the gauges are left out rather than reported as zero.
       }
       return new Response(render(all), { headers: { "content-type": "text/plain; version=0.0.4" } });
-    })
+    }, { detail: docs.metrics })
     .get("/dead-letters", async ({ request, server, query }) => {
       guard.admin(request, server);
       const count = Number(query.count ?? 100);
@@ -119,7 +120,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
       if (query.after !== undefined && !STREAM_ID.test(query.after)) throw invalid("after", "not a stream id");
       const deadLetters = await cache.deadLetters(count, query.after).catch(fromRedis("after"));
       return { deadLetters };
-    })
+    }, { detail: docs.deadLetters })
     .post(
       "/dead-letters/redrive",
       async ({ body }) => {
@@ -143,6 +144,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
           guard.admin(request, server);
           return readJson(request, 1024 * 1024);
         },
+        detail: docs.redrive,
       },
     );
 }
