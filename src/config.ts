@@ -20,8 +20,8 @@ export const ConfigSchema = T.Object({
   REDIS_URL: Str("redis://127.0.0.1:6379", "Redis holding the cache and the write stream", "^rediss?://"),
   DATABASE_URL: Str(
     "postgres://postgres:postgres@127.0.0.1:5432/postgres",
-    "Postgres, the system of record",
-    "^postgres(ql)?://",
+    "the system of record: postgres://user@host:5432/db, mysql://user@host:3306/db (MySQL 8, MariaDB 10.6+), sqlite:///path/to/file.db",
+    "^(postgres(ql)?|mysql|mariadb|sqlite)://",
   ),
   KEY_PREFIX: Str("wb:", "prefix of every Redis key this instance uses (isolates deployments and tests)"),
   CONSUMER_NAME: Str("writeback", "stable consumer-group name stem; thread i consumes as <stem>-<i>"),

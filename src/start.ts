@@ -7,7 +7,7 @@ import { createApp } from "./http/app";
 import { keys } from "./keys";
 import { errorFields, log } from "./log";
 import { Registry } from "./metrics";
-import { PostgresStore } from "./store/postgres";
+import { openStore } from "./store/open";
 import { PersistWaiters } from "./waiters";
 
 /** The port is taken by another process (another instance, most likely). */
@@ -38,7 +38,7 @@ export interface StartOptions {
 export async function start(config: Config, o: StartOptions = {}): Promise<Service> {
   const threads = o.threads ?? true;
   const cache = new ApiCache(config, keys(config.KEY_PREFIX), o.onFatal);
-  const store = new PostgresStore({
+  const store = openStore({
     url: config.DATABASE_URL,
     max: 4,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,

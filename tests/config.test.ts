@@ -20,7 +20,7 @@ describe("config", () => {
     ["FLUSH_WORKERS", "0"],
     ["FLUSH_BATCH", "1.5"],
     ["REDIS_URL", "http://localhost"],
-    ["DATABASE_URL", "mysql://x"],
+    ["DATABASE_URL", "oracle://x"],
     ["LOG_LEVEL", "loud"],
   ])("a bad %s is refused, naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);

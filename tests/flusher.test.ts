@@ -211,7 +211,7 @@ describe("dead letters and recovery", () => {
       };
       expect(list.deadLetters.map((d) => d.key).sort()).toEqual(["poison:fields", "poison:nul"]);
       const nul = list.deadLetters.find((d) => d.key === "poison:nul")!;
-      expect(nul.reason).toBe("rejected by Postgres");
+      expect(nul.reason).toBe("rejected by the database");
       expect(nul.error).toContain("22021"); // SQLSTATE character_not_in_repertoire
       expect(await h.store.get("poison:nul")).toBeUndefined();
       const metrics = await (await h.request("/metrics")).text();

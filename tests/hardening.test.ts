@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import Redis from "ioredis";
 import { randomBytes } from "node:crypto";
 import { byBytes } from "../src/flusher/persist";
-import { classify } from "../src/store/classify";
+import { classify } from "../src/store/postgres/classify";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
 import { waitFor } from "../src/testing/process";
 import { createDatabase, PrivateRedis } from "../src/testing/services";
@@ -142,7 +142,7 @@ describe("a key too large for the index", () => {
     const pg = (code: string) => Object.assign(new Error("x"), { name: "PostgresError", code });
     expect(classify(pg("54000"))).toBe("permanent");
     expect(classify(pg("23514"))).toBe("permanent");
-    expect(classify(pg("57014"))).toBe("timeout");
+    expect(classify(pg("57014"))).toBe("split");
     expect(classify(pg("08006"))).toBe("transient");
     expect(classify(pg("42P01"))).toBe("transient");
     expect(classify(pg("40P01"))).toBe("transient");

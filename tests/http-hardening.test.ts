@@ -7,7 +7,7 @@ import { guards } from "../src/http/auth";
 import { createApp } from "../src/http/app";
 import { keys } from "../src/keys";
 import { Registry } from "../src/metrics";
-import { PostgresStore } from "../src/store/postgres";
+import { PostgresStore } from "../src/store/postgres/store";
 import { PersistWaiters } from "../src/waiters";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
 import { createDatabase, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";

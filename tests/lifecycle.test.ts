@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { coalesce } from "../src/flusher/coalesce";
-import { PostgresStore, UnknownMigrationError } from "../src/store/postgres";
-import { MIGRATIONS } from "../src/store/sql";
+import { PostgresStore, UnknownMigrationError } from "../src/store/postgres/store";
+import { MIGRATIONS } from "../src/store/postgres/sql";
 import { waitFor } from "../src/testing/process";
 import { createDatabase, PrivateRedis } from "../src/testing/services";
 import { harness, waitForDb, type Harness } from "./helpers/harness";

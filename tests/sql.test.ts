@@ -2,9 +2,11 @@
 // idempotent even when several instances start at once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { MIGRATIONS, SQL } from "../src/store/sql";
+import * as MYSQL from "../src/store/mysql/sql";
+import { MIGRATIONS, SQL } from "../src/store/postgres/sql";
+import * as SQLITE from "../src/store/sqlite/sql";
 import postgres from "postgres";
-import { PostgresStore } from "../src/store/postgres";
+import { PostgresStore } from "../src/store/postgres/store";
 import { createDatabase } from "../src/testing/services";
 
 let db: postgres.Sql;
@@ -22,14 +24,19 @@ afterAll(async () => {
   await drop();
 });
 
-test("every file in sql/ is embedded, and every migration, numbered in order", () => {
-  const files = readdirSync(`${import.meta.dir}/../sql`).filter((f) => f.endsWith(".sql")).map((f) => f.replace(/\.sql$/, ""));
+test.each([
+  ["postgres", SQL, MIGRATIONS],
+  ["mysql", MYSQL.SQL, MYSQL.MIGRATIONS],
+  ["sqlite", SQLITE.SQL, SQLITE.MIGRATIONS],
+] as const)("every file in sql/%s/ is embedded, and every migration, numbered in order", (dialect, statements, migrations) => {
+  const dir = `${import.meta.dir}/../sql/${dialect}`;
+  const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).map((f) => f.replace(/\.sql$/, ""));
   const camel = (s: string) => s.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
-  expect(files.map(camel).sort()).toEqual(Object.keys(SQL).sort());
-  const migrations = readdirSync(`${import.meta.dir}/../sql/migrations`).map((f) => f.replace(/\.sql$/, "")).sort();
-  expect(MIGRATIONS.map((m) => m.name)).toEqual(migrations);
-  expect(MIGRATIONS.map((m) => m.id)).toEqual(migrations.map((_, i) => i + 1));
-  for (const m of MIGRATIONS) expect(m.name.startsWith(String(m.id).padStart(4, "0") + "_")).toBe(true);
+  expect(files.map(camel).sort()).toEqual(Object.keys(statements).sort());
+  const numbered = readdirSync(`${dir}/migrations`).map((f) => f.replace(/\.sql$/, "")).sort();
+  expect(migrations.map((m) => m.name)).toEqual(numbered);
+  expect(migrations.map((m) => m.id)).toEqual(numbered.map((_, i) => i + 1));
+  for (const m of migrations) expect(m.name.startsWith(String(m.id).padStart(4, "0") + "_")).toBe(true);
 });
 
 test("concurrent migrations are serialized and idempotent", async () => {

@@ -1,7 +1,7 @@
 // B-pg: the database's ceiling for a drain. The flusher's upsert statement alone, from one
 // connection, with the same rows and batch size the flusher sends: `rows` distinct new keys
 // in batches of `batch`, each its own transaction (as each flush is).
-import { PostgresStore } from "../../src/store/postgres";
+import { PostgresStore } from "../../src/store/postgres/store";
 
 export async function upsertCeiling(url: string, rows: number, batch: number, runId: string): Promise<number> {
   const store = new PostgresStore({ url, max: 1, statementTimeoutMs: 60_000, lockTimeoutMs: 10_000 });

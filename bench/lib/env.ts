@@ -6,7 +6,7 @@ import { connect, type WritebackRedis } from "../../src/cache/redis";
 import { setScriptArgs } from "../../src/cache/writer";
 import { CpuMeter, pidsNamed } from "./procfs";
 import { keys } from "../../src/keys";
-import { PostgresStore } from "../../src/store/postgres";
+import { PostgresStore } from "../../src/store/postgres/store";
 import { startService, type Running } from "../../src/testing/process";
 import { createDatabase, freePort, PrivateRedis } from "../../src/testing/services";
 

@@ -16,8 +16,7 @@ import { FatalError } from "../fatal";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
 import type { Registry } from "../metrics";
-import { sqlState } from "../store/classify";
-import { PostgresStore } from "../store/postgres";
+import { openStore } from "../store/open";
 import { DeadlineError, type Store } from "../store/store";
 import { crashPoint } from "../testing/crash";
 import { backoffMs } from "./backoff";
@@ -78,7 +77,7 @@ export class Flusher {
   ) {
     this.consumer = `${config.CONSUMER_NAME}-${index}`;
     this.group = ConsumerGroup.connect(config, k, this.consumer);
-    this.store = new PostgresStore({
+    this.store = openStore({
       url: config.DATABASE_URL,
       max: 1,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
@@ -303,14 +302,14 @@ export class Flusher {
         dead.push({
           id: row.id,
           fields: encodeEntry(row.key, row.value, row.version),
-          reason: "rejected by Postgres",
-          error: `${sqlState(error) ?? ""} ${(error as Error).message ?? error}`.trim(),
+          reason: "rejected by the database",
+          error: `${this.store.errorCode(error) ?? ""} ${(error as Error).message ?? error}`.trim(),
         });
       }
       const failed = new Set(result.failed.map((f) => f.row));
       committed = rows.filter((r) => !failed.has(r));
       this.onCommitted?.(committed);
-      if (result.timeoutSplits > 0) log.warn("statements ran past statement_timeout and were split", { splits: result.timeoutSplits });
+      if (result.timeoutSplits > 0) log.warn("statements too slow or too large were split", { splits: result.timeoutSplits });
       this.metrics.inc("writeback_flushed_rows_total", undefined, result.written + result.skipped);
       this.metrics.inc("writeback_guard_skipped_rows_total", undefined, result.skipped);
       this.metrics.inc("writeback_batches_total");

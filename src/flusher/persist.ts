@@ -50,12 +50,12 @@ async function write(store: Store, rows: EntryRow[], out: Persisted): Promise<vo
     out.skipped += rows.length - changed;
   } catch (error) {
     const failure = store.classify(error);
-    if (failure === "transient" || (failure === "timeout" && rows.length === 1)) throw error;
+    if (failure === "transient" || (failure === "split" && rows.length === 1)) throw error;
     if (rows.length === 1) {
       out.failed.push({ row: rows[0]!, error });
       return;
     }
-    if (failure === "timeout") out.timeoutSplits++;
+    if (failure === "split") out.timeoutSplits++;
     const mid = rows.length >> 1;
     await write(store, rows.slice(0, mid), out);
     await write(store, rows.slice(mid), out);

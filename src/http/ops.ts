@@ -89,9 +89,10 @@ export function opsRoutes(d: Deps, guard: Guards) {
       // Answers a state per check, never the error's text: that is logged, not shown.
       const [redisState, dbState] = await Promise.all([
         check("redis", () => withDeadline(cache.ping(), timeout).then(() => "ok")),
-        check("postgres", () => withDeadline(store.ping(), timeout)),
+        check(store.name, () => withDeadline(store.ping(), timeout)),
       ]);
-      const checks = { redis: redisState, postgres: dbState };
+      // The database's check is named after the store: postgres, mysql or sqlite.
+      const checks = { redis: redisState, [store.name]: dbState };
       const ok = redisState === "ok" && dbState === "ok" && !d.state.shuttingDown;
       return json(ok ? 200 : 503, { status: ok ? "ok" : "fail", checks, shuttingDown: d.state.shuttingDown });
     }, { detail: docs.ready })

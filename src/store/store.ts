@@ -2,7 +2,13 @@
 // system of record. Postgres (postgres.ts) implements it; the rules every implementation
 // keeps are the version guard (a row never moves to an older or equal version), batches
 // written in key order (no deadlocks between flusher threads), and errors classified by code.
-import type { Failure } from "./classify";
+/**
+ * What a failed statement means for the batch it carried:
+ * - transient: about the connection or the database's state: retry the batch as it is;
+ * - split: the statement was too slow or too large: split the batch and write the halves;
+ * - permanent: about the rows it carried: split until the bad row stands alone, dead-letter it.
+ */
+export type Failure = "transient" | "split" | "permanent";
 
 /** A key's stored value and version. */
 export interface Row {
@@ -18,11 +24,17 @@ export interface KeyedRow {
 }
 
 export interface Store {
+  /** postgres, mysql or sqlite: what /ready names */
+  readonly name: string;
   /** Creates or upgrades the schema; safe when several instances run it at once. */
   migrate(): Promise<void>;
   /** Records `prefix` as the deployment owning this database unless another is; returns the owner. */
   claimOwner(prefix: string): Promise<string>;
-  /** Writes rows sorted by key in one statement under the version guard; returns how many changed. */
+  /**
+   * Writes rows sorted by key in one statement under the version guard; returns how many
+   * changed (0 when the guard kept every one). MySQL cannot tell an update from an insert in
+   * a batch of both, so there it is an upper bound; exact for a batch of one.
+   */
   upsert(rows: KeyedRow[]): Promise<number>;
   /** The key's value; undefined when absent or deleted (reads never return a tombstone). */
   get(key: string): Promise<Row | undefined>;
@@ -34,8 +46,10 @@ export interface Store {
   purgeTombstones(olderThanMs: number, limit: number): Promise<number>;
   /** "ok", or "schema_missing"; throws when the database cannot be reached. */
   ping(): Promise<"ok" | "schema_missing">;
-  /** Whether a failure is worth retrying as it is, splitting, or never (the rows are bad). */
+  /** Whether a failure is worth retrying as it is, splitting, or never (the rows are bad); by code, never by message. */
   classify(err: unknown): Failure;
+  /** The database's code of an error (SQLSTATE, errno, result code), for the dead letter; undefined for a connection failure. */
+  errorCode(err: unknown): string | undefined;
   /** Abandons the current connections for new ones (after a deadline or a driver fault). */
   reset(): void;
   close(): Promise<void>;

@@ -32,6 +32,34 @@ export async function createDatabase(): Promise<{ url: string; drop: () => Promi
   };
 }
 
+export const MYSQL_ADMIN_URL = process.env.TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test";
+
+export type StoreKind = "postgres" | "mysql" | "sqlite";
+export const STORE_KINDS: StoreKind[] = ["postgres", "mysql", "sqlite"];
+
+/** A database of its own on the given store (a file for SQLite); its URL and a function that drops it. */
+export async function createStoreDatabase(kind: StoreKind): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (kind === "postgres") return createDatabase();
+  const name = `wbtest_${randomId()}`;
+  if (kind === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "wbsqlite-"));
+    return { url: `sqlite://${dir}/${name}.db`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const admin = new Bun.SQL(MYSQL_ADMIN_URL);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.close();
+  const url = new URL(MYSQL_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = new Bun.SQL(MYSQL_ADMIN_URL);
+      await a.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+      await a.close();
+    },
+  };
+}
+
 /** Deletes every key of a test prefix on the shared Redis (never FLUSHALL there). */
 export async function dropPrefix(prefix: string): Promise<void> {
   const r = new Redis(SHARED_REDIS_URL);

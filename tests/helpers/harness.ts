@@ -7,7 +7,7 @@ import { Flusher } from "../../src/flusher/flusher";
 import { keys, type Keys } from "../../src/keys";
 import { Registry } from "../../src/metrics";
 import { start } from "../../src/start";
-import { PostgresStore } from "../../src/store/postgres";
+import { PostgresStore } from "../../src/store/postgres/store";
 import type { Store } from "../../src/store/store";
 import { SHARED_REDIS_URL, dropPrefix, testPrefix } from "../../src/testing/services";
 

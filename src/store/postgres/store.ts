@@ -3,10 +3,10 @@
 // (a half-open socket can leave a query waiting forever). The hot statements (upsert, get)
 // are prepared.
 import postgres from "postgres";
-import { FatalError } from "../fatal";
-import { classify } from "./classify";
+import { FatalError } from "../../fatal";
+import { classify, sqlState } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
-import { withDeadline, type KeyedRow, type Row, type Store } from "./store";
+import { withDeadline, type KeyedRow, type Row, type Store } from "../store";
 
 export interface PostgresOptions {
   url: string;
@@ -47,6 +47,7 @@ export class UnknownMigrationError extends FatalError {
 }
 
 export class PostgresStore implements Store {
+  readonly name = "postgres";
   private sql: postgres.Sql;
   private deadlineMs: number;
 
@@ -132,6 +133,10 @@ export class PostgresStore implements Store {
 
   classify(err: unknown) {
     return classify(err);
+  }
+
+  errorCode(err: unknown) {
+    return sqlState(err);
   }
 
   /**

@@ -1,10 +1,10 @@
-// Which database failures are worth retrying, decided by SQLSTATE (never by message text).
+// Which Postgres failures are worth retrying, decided by SQLSTATE (never by message text).
 //
 // - transient: the failure says nothing about the rows: the connection broke, the client's
 //   deadline passed, or Postgres answered with an error about itself (its connection,
 //   transaction state, auth, resources, locks, an operator's action, a missing table an
 //   operator is restoring). The batch is retried with backoff, forever.
-// - timeout: the statement ran past statement_timeout (57014). The server is alive, the
+// - split: the statement ran past statement_timeout (57014). The server is alive, the
 //   statement too slow: the batch is split, so a batch too large never retries whole forever.
 // - permanent: Postgres rejected the statement for what the rows hold (bad data, a
 //   constraint, a key too large for its index, a trigger's exception...). The batch is split
@@ -29,9 +29,10 @@ const DATABASE_CLASSES = new Set([
   "XX", // internal error
 ]);
 
+import type { Failure } from "../store";
+
 const STATEMENT_TIMEOUT = "57014";
 
-export type Failure = "transient" | "timeout" | "permanent";
 
 /** The SQLSTATE of an error Postgres sent, or undefined for anything else. */
 export function sqlState(err: unknown): string | undefined {
@@ -45,6 +46,6 @@ export function sqlState(err: unknown): string | undefined {
 export function classify(err: unknown): Failure {
   const code = sqlState(err);
   if (code === undefined) return "transient";
-  if (code === STATEMENT_TIMEOUT) return "timeout";
+  if (code === STATEMENT_TIMEOUT) return "split";
   return DATABASE_CLASSES.has(code.slice(0, 2)) ? "transient" : "permanent";
 }

@@ -1,0 +1,1 @@
+INSERT INTO writeback_migrations (id, name) VALUES (?, ?)

@@ -1,0 +1,5 @@
+CREATE TABLE IF NOT EXISTS writeback_migrations (
+  id         INT NOT NULL PRIMARY KEY,
+  name       VARCHAR(255) NOT NULL,
+  applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+) ENGINE = InnoDB

@@ -1,0 +1,1 @@
+SELECT value FROM writeback_meta WHERE name = 'key_prefix'

@@ -1,0 +1,1 @@
+SELECT id, name FROM writeback_migrations ORDER BY id

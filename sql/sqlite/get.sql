@@ -1,0 +1,1 @@
+SELECT value, version FROM writeback_kv WHERE key = ?1 AND value IS NOT NULL

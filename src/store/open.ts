@@ -1,0 +1,36 @@
+// The store named by DATABASE_URL's scheme: postgres:// (postgres.js), mysql:// or
+// mariadb:// (Bun's SQL client), sqlite:// (bun:sqlite). Everything above the Store
+// interface is the same for all three.
+import { MysqlStore } from "./mysql/store";
+import { PostgresStore } from "./postgres/store";
+import { SqliteStore } from "./sqlite/store";
+import type { Store } from "./store";
+
+export interface StoreOptions {
+  url: string;
+  /** connections in the pool (one per flusher thread; a few for the HTTP thread) */
+  max: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+}
+
+/** The accepted DATABASE_URL forms, for the configuration's check and --help. */
+export const STORE_URL = "^(postgres(ql)?|mysql|mariadb|sqlite)://";
+
+export function storeKind(url: string): "postgres" | "mysql" | "sqlite" {
+  if (/^postgres(ql)?:/.test(url)) return "postgres";
+  if (/^(mysql|mariadb):/.test(url)) return "mysql";
+  if (/^sqlite:/.test(url)) return "sqlite";
+  throw new Error(`unknown DATABASE_URL scheme: ${url.split(":")[0]}`);
+}
+
+export function openStore(o: StoreOptions): Store {
+  switch (storeKind(o.url)) {
+    case "postgres":
+      return new PostgresStore(o);
+    case "mysql":
+      return new MysqlStore(o);
+    case "sqlite":
+      return new SqliteStore(o);
+  }
+}

@@ -1,0 +1,24 @@
+// Which SQLite failures are worth retrying, decided by the result code (never by message).
+import type { Failure } from "../store";
+
+/** The primary result code ("SQLITE_BUSY" of "SQLITE_BUSY_SNAPSHOT"), or undefined. */
+export function resultCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && err.name === "SQLiteError" && typeof code === "string" ? code : undefined;
+}
+
+/** About the rows: a constraint, a type mismatch. */
+const PERMANENT = ["SQLITE_CONSTRAINT", "SQLITE_MISMATCH"];
+/** Too big for one statement: split the batch. */
+const SPLIT = ["SQLITE_TOOBIG"];
+
+export function classify(err: unknown): Failure {
+  const code = resultCode(err);
+  if (code === undefined) return "transient";
+  const primary = (c: string) => code === c || code.startsWith(c + "_");
+  if (PERMANENT.some(primary)) return "permanent";
+  if (SPLIT.some(primary)) return "split";
+  // BUSY and LOCKED (another writer), IOERR, FULL, CANTOPEN, READONLY, NOMEM, and ERROR (a
+  // missing table an operator is restoring): about the file, not the rows.
+  return "transient";
+}
