@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startService, set, waitFor, type Running } from "../src/testing/process";
-import { createDatabase, dropPrefix, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
+import { createDatabase, createStoreDatabase, dropPrefix, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
@@ -78,4 +78,23 @@ test("health, readiness and metrics answer", async () => {
   const ready = await fetch(`${svc.base}/ready`);
   expect(await ready.json()).toMatchObject({ status: "ok", checks: { redis: "ok", postgres: "ok" } });
   expect(await (await fetch(`${svc.base}/metrics`)).text()).toContain("writeback_writes_total");
+});
+
+test.each(["mysql", "sqlite"] as const)("the binary on %s: write, delete, read back from the store", async (kind) => {
+  const db = await createStoreDatabase(kind);
+  const p = testPrefix();
+  const other = await startService({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: db.url, KEY_PREFIX: p }, { cmd: [binary], cwd: workdir });
+  try {
+    const { version } = (await (await set(other.base, "bin:store", "💾 stored")).json()) as { version: number };
+    await waitFor(`persisted on ${kind}`, async () => (await fetch(`${other.base}/get/bin:store?source=db`)).status === 200);
+    expect(await (await fetch(`${other.base}/get/bin:store?source=db`)).json()).toEqual({ key: "bin:store", value: "💾 stored", version, source: "db" });
+    await fetch(`${other.base}/del`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "bin:store" }) });
+    await waitFor(`the delete persisted on ${kind}`, async () => (await fetch(`${other.base}/get/bin:store?source=db`)).status === 404);
+    expect(((await (await fetch(`${other.base}/ready`)).json()) as { checks: Record<string, string> }).checks[kind]).toBe("ok");
+  } finally {
+    other.proc.kill("SIGTERM");
+    await other.proc.exited;
+    await dropPrefix(p);
+    await db.drop();
+  }
 });
