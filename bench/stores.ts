@@ -1,4 +1,4 @@
-// bun bench/stores.ts [--quick]: the drain rate of writeback on each store (Postgres,
+// bun bench/stores.ts [--quick] [--only=postgres,mysql,sqlite] [--rounds=N]: the drain rate of writeback on each store (Postgres,
 // MySQL/MariaDB, SQLite) as a ratio against that store's own ceiling: the flusher's batch
 // upsert alone, from one connection, in batches of the flusher's size, measured in the same
 // run, round by round. Also the two MySQL clients side by side on that ceiling (Bun's SQL
@@ -16,8 +16,10 @@ import { machine } from "./lib/procfs";
 import { spread, type Spread } from "./lib/stats";
 
 const quick = process.argv.includes("--quick");
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 0);
 const N = quick ? 100_000 : 1_000_000;
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = rounds || (quick ? 1 : 3);
 const BATCH = 25_000; // FLUSH_BATCH's default
 const VALUE = "x".repeat(32);
 const BINARY = `${import.meta.dir}/../dist/writeback`;
@@ -92,7 +94,7 @@ const rows: Row[] = [];
 let mysqlClients: { bun: Spread; mysql2: Spread } | undefined;
 const redis = await PrivateRedis.start(["--appendfsync", "everysec"]);
 try {
-  for (const kind of STORE_KINDS) {
+  for (const kind of STORE_KINDS.filter((k) => !only || only.includes(k))) {
     const drains: number[] = [];
     const ceilings: number[] = [];
     const bun: number[] = [];

@@ -138,7 +138,7 @@ export function helpText(): string {
   return [
     "writeback: a write-behind cache, Redis in front of Postgres.",
     "",
-    "Usage: writeback [--help]    (settings come from the environment)",
+    "Usage: writeback [--help | healthcheck]    (settings come from the environment; healthcheck asks the local /health)",
     "",
     `  ${"VARIABLE".padEnd(24)} ${"DEFAULT".padEnd(54)} MEANING`,
     ...rows,

@@ -1,5 +1,7 @@
 // The command line: parse the settings, start the service, stop it on SIGTERM/SIGINT.
 // Exit codes: 0 stopped cleanly, 1 could not start (port in use), 2 bad configuration.
+// `writeback healthcheck` asks the local instance's /health instead (exit 0 healthy, 1 not):
+// a container's HEALTHCHECK needs no curl.
 import { ConfigError, helpText, loadConfig, type Config } from "./config";
 import { configureLog, log } from "./log";
 import { PortInUseError, start } from "./start";
@@ -18,6 +20,8 @@ try {
   process.exit(2);
 }
 configureLog(config.LOG_LEVEL);
+
+if (process.argv[2] === "healthcheck") process.exit(await healthcheck(config));
 
 const service = await start(config, {
   onFatal: (message) => {
@@ -44,3 +48,16 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+
+/** 0 when the instance on this host's PORT answers /health with 200 within 2 s, else 1. */
+async function healthcheck(c: Config): Promise<number> {
+  const host = c.HOST === "0.0.0.0" || c.HOST === "::" ? "127.0.0.1" : c.HOST;
+  try {
+    const r = await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${c.PORT}/health`, { signal: AbortSignal.timeout(2000) });
+    if (r.status === 200) return 0;
+    process.stderr.write(`writeback healthcheck: /health answered ${r.status}: ${await r.text()}\n`);
+  } catch (err) {
+    process.stderr.write(`writeback healthcheck: ${(err as Error).message}\n`);
+  }
+  return 1;
+}

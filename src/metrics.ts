@@ -1,5 +1,6 @@
 // Prometheus metrics. Each thread keeps a Registry; flusher threads post snapshots to the
 // main thread, which adds them up when /metrics is scraped.
+import { readdirSync } from "node:fs";
 
 type Kind = "counter" | "gauge" | "histogram";
 interface Def {
@@ -45,6 +46,14 @@ export const DEFS = {
     help: "age of the oldest write not yet in Postgres: what losing Redis now would cost",
   },
   writeback_dead_letter_entries: { kind: "gauge", help: "entries waiting in the dead-letter stream" },
+  writeback_ready: { kind: "gauge", help: "1 when Redis and the database answer and the schema exists (what /ready says), else 0" },
+  writeback_flusher_threads: { kind: "gauge", help: "flusher threads by state: alive, stuck (one batch not through for FLUSH_STUCK_MS), down" },
+  writeback_build_info: { kind: "gauge", help: "the running build: its version and Bun's (always 1)" },
+  // What Prometheus users expect of any exporter (the standard process collector's names).
+  process_cpu_seconds_total: { kind: "counter", help: "user and system CPU time of the process, in seconds" },
+  process_resident_memory_bytes: { kind: "gauge", help: "resident memory of the process, in bytes" },
+  process_start_time_seconds: { kind: "gauge", help: "start time of the process since the Unix epoch, in seconds" },
+  process_open_fds: { kind: "gauge", help: "open file descriptors of the process" },
 } satisfies Record<string, Def>;
 
 export type MetricName = keyof typeof DEFS;
@@ -95,6 +104,22 @@ export class Registry {
       mine.count += h.count;
     }
   }
+}
+
+const startedAt = Date.now() / 1000 - process.uptime();
+
+/** The process's own figures, and the build, into `r` (read at each scrape). */
+export function collectProcess(r: Registry, version: string): void {
+  const cpu = process.cpuUsage();
+  r.set("process_cpu_seconds_total", (cpu.user + cpu.system) / 1e6);
+  r.set("process_resident_memory_bytes", process.memoryUsage.rss());
+  r.set("process_start_time_seconds", Math.round(startedAt * 1000) / 1000);
+  try {
+    r.set("process_open_fds", readdirSync("/proc/self/fd").length);
+  } catch {
+    // not Linux: left out
+  }
+  r.set("writeback_build_info", 1, { version, bun: Bun.version });
 }
 
 export function render(r: Registry): string {

@@ -9,6 +9,7 @@ import { batchRoutes } from "./batch";
 import { kvRoutes } from "./kv";
 import { openapiPlugin } from "./openapi";
 import { opsRoutes } from "./ops";
+import { uiRoutes } from "./ui";
 
 function toAppError(code: string | number, error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -40,5 +41,6 @@ export function createApp(d: Deps) {
     .use(openapiPlugin())
     .use(kvRoutes(d, guard))
     .use(batchRoutes(d, guard))
-    .use(opsRoutes(d, guard));
+    .use(opsRoutes(d, guard))
+    .use(uiRoutes(d, guard));
 }

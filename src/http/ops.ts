@@ -3,7 +3,8 @@ import { Elysia } from "elysia";
 import { BackpressureError, ExpiredDeadLetterError, isReplyError } from "../cache/errors";
 import { AppError, backlogFull, deadLetterExpired, invalid, redisUnavailable } from "../errors";
 import { errorFields, log } from "../log";
-import { Registry, render } from "../metrics";
+import { collectProcess, Registry, render } from "../metrics";
+import pkg from "../../package.json" with { type: "json" };
 import { withDeadline } from "../store/store";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
@@ -12,6 +13,14 @@ import { docs } from "./openapi";
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+/** This thread's metrics and every flusher thread's, added up. */
+export function registryOf(d: Deps): Registry {
+  const all = new Registry();
+  all.add(d.metrics.snapshot());
+  d.flushers?.collect(all);
+  return all;
+}
 
 /** The most dead letters one redrive call moves, and one listing returns. */
 export const MAX_REDRIVE = 10_000;
@@ -70,6 +79,17 @@ export function opsRoutes(d: Deps, guard: Guards) {
     return state;
   };
 
+  /** Each dependency's state; a state per check, never the error's text: that is logged, not shown. */
+  async function readiness() {
+    const [redisState, dbState] = await Promise.all([
+      check("redis", () => withDeadline(cache.ping(), timeout).then(() => "ok")),
+      check(store.name, () => withDeadline(store.ping(), timeout)),
+    ]);
+    // The database's check is named after the store: postgres, mysql or sqlite.
+    const checks = { redis: redisState, [store.name]: dbState };
+    return { ok: redisState === "ok" && dbState === "ok" && !d.state.shuttingDown, checks };
+  }
+
   return new Elysia()
     .get("/health", () => {
       const threads = d.flushers?.health() ?? [];
@@ -86,21 +106,19 @@ export function opsRoutes(d: Deps, guard: Guards) {
       return json(reason ? 503 : 200, { status: reason ? "fail" : "ok", reason, threads });
     }, { detail: docs.health })
     .get("/ready", async () => {
-      // Answers a state per check, never the error's text: that is logged, not shown.
-      const [redisState, dbState] = await Promise.all([
-        check("redis", () => withDeadline(cache.ping(), timeout).then(() => "ok")),
-        check(store.name, () => withDeadline(store.ping(), timeout)),
-      ]);
-      // The database's check is named after the store: postgres, mysql or sqlite.
-      const checks = { redis: redisState, [store.name]: dbState };
-      const ok = redisState === "ok" && dbState === "ok" && !d.state.shuttingDown;
-      return json(ok ? 200 : 503, { status: ok ? "ok" : "fail", checks, shuttingDown: d.state.shuttingDown });
+      const r = await readiness();
+      return json(r.ok ? 200 : 503, { status: r.ok ? "ok" : "fail", checks: r.checks, shuttingDown: d.state.shuttingDown });
     }, { detail: docs.ready })
     .get("/metrics", async ({ request, server }) => {
       if (c.METRICS_AUTH === "admin") guard.admin(request, server);
-      const all = new Registry();
-      all.add(d.metrics.snapshot());
-      d.flushers?.collect(all);
+      const all = registryOf(d);
+      collectProcess(all, pkg.version);
+      all.set("writeback_ready", (await readiness()).ok ? 1 : 0);
+      const threads = d.flushers?.health() ?? [];
+      for (const state of ["alive", "stuck", "down"] as const) {
+        const n = threads.filter((t) => (state === "down" ? !t.alive : t.alive && (state === "stuck") === t.stuck)).length;
+        all.set("writeback_flusher_threads", n, { state });
+      }
       try {
         const s = await withDeadline(cache.stats(), timeout);
         all.set("writeback_backlog_entries", s.backlog);

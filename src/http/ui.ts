@@ -1,0 +1,42 @@
+// The status page: GET /ui, one HTML file embedded in the binary (no build step, no CDN), and
+// GET /ui/data, the JSON it polls. The page itself holds no data and needs no token; the data
+// and the redrive it calls are operator routes (ADMIN_TOKEN, or loopback when unset): the page
+// asks for the token once and keeps it for the tab.
+import { Elysia } from "elysia";
+import { redisUnavailable } from "../errors";
+import type { Guards } from "./auth";
+import type { Deps } from "./deps";
+import { registryOf } from "./ops";
+import { StatusHistory } from "./status";
+import html from "./ui.html" with { type: "text" };
+
+// bun-types declares .html imports as HTML bundles; with type "text" it is the file's text.
+const page = html as unknown as string;
+
+export function uiRoutes(d: Deps, guard: Guards) {
+  const history = new StatusHistory(() => registryOf(d));
+  return new Elysia()
+    .get("/ui", () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } }), {
+      detail: { summary: "The status page (HTML)" },
+    })
+    .get(
+      "/ui/data",
+      async ({ request, server }) => {
+        guard.admin(request, server);
+        history.touch();
+        const [stats, deadLetters] = await Promise.all([d.cache.stats(), d.cache.deadLetters(50)]).catch(() => {
+          throw redisUnavailable();
+        });
+        return {
+          now: Date.now(),
+          backlog: stats.backlog,
+          oldestUnpersistedAgeSeconds: stats.oldestAgeMs / 1000,
+          deadLetterCount: stats.deadLetters,
+          threads: d.flushers?.health() ?? [],
+          deadLetters,
+          history: history.samples,
+        };
+      },
+      { detail: { summary: "What the status page shows (admin)" } },
+    );
+}

@@ -1,0 +1,163 @@
+// Operating it (issue 15): the compose file and the Dockerfile (checked by parsing them, and by
+// running the Dockerfile's commands where they can run here: the binary from an empty directory
+// as a non-root user, with its healthcheck), the exposition under promtool, the alert rules and
+// the dashboard against the metrics /metrics really exposes.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigSchema } from "../src/config";
+import { startService, waitFor, type Running } from "../src/testing/process";
+import { createDatabase, dropPrefix, freePort, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
+
+setDefaultTimeout(120_000);
+
+const root = join(import.meta.dir, "..");
+const read = (f: string) => readFileSync(join(root, f), "utf8");
+/** Tools CI installs; a developer without them sees these tests skipped, CI never does. */
+const has = (tool: string) => Bun.which(tool) !== null || process.env.CI === "true";
+
+const workdir = mkdtempSync(join(tmpdir(), "wbops-"));
+chmodSync(workdir, 0o755);
+const binary = join(workdir, "writeback");
+let db: { url: string; drop: () => Promise<void> };
+let svc: Running;
+let metricsText = "";
+const prefix = testPrefix();
+
+beforeAll(async () => {
+  // What the Dockerfile's build stage runs: bun run build (here into an empty directory).
+  const build = Bun.spawnSync(["bun", "build", "--compile", "src/main.ts", "src/flusher/thread.ts", "--outfile", binary], { cwd: root, stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  chmodSync(binary, 0o755);
+  db = await createDatabase();
+  svc = await startService({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: db.url, KEY_PREFIX: prefix }, { cmd: [binary], cwd: workdir });
+  await fetch(`${svc.base}/set`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "ops", value: "v" }) });
+  await fetch(`${svc.base}/get/ops`);
+  metricsText = await (await fetch(`${svc.base}/metrics`)).text();
+}, 120_000);
+
+afterAll(async () => {
+  svc?.proc.kill("SIGTERM");
+  await svc?.proc.exited;
+  await dropPrefix(prefix);
+  await db?.drop();
+  rmSync(workdir, { recursive: true, force: true });
+});
+
+/** Every metric name /metrics exposes, with a histogram's _bucket, _sum and _count. */
+function exposed(): Set<string> {
+  const names = new Set<string>();
+  for (const m of metricsText.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    names.add(m[1]!);
+    if (m[2] === "histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(m[1]! + s);
+  }
+  return names;
+}
+const metricNames = (expr: string) => [...expr.matchAll(/\b((?:writeback|process)_[a-z_]+)\b/g)].map((m) => m[1]!);
+
+describe("docker-compose.yml", () => {
+  const compose = Bun.YAML.parse(read("docker-compose.yml")) as {
+    services: Record<string, { command?: string[]; healthcheck?: { test: string[] }; depends_on?: Record<string, { condition: string }>; environment?: Record<string, string>; ports?: string[]; build?: string }>;
+  };
+
+  test("redis, postgres and writeback, each with a healthcheck; writeback waits for the other two", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["postgres", "redis", "writeback"]);
+    for (const s of Object.values(compose.services)) expect(s.healthcheck?.test.length).toBeGreaterThan(0);
+    const wb = compose.services.writeback!;
+    expect(wb.build).toBe(".");
+    expect(wb.depends_on).toEqual({ redis: { condition: "service_healthy" }, postgres: { condition: "service_healthy" } });
+    expect(wb.healthcheck!.test).toEqual(["CMD", "writeback", "healthcheck"]);
+    expect(wb.ports).toContain("127.0.0.1:8000:8000");
+  });
+
+  test("writeback's environment names only settings the binary reads", () => {
+    const known = new Set(Object.keys(ConfigSchema.properties));
+    for (const name of Object.keys(compose.services.writeback!.environment!)) expect(known.has(name)).toBe(true);
+    expect(compose.services.writeback!.environment!.HOST).toBe("0.0.0.0");
+  });
+
+  test("Redis is run with persistence and an eviction policy the binary accepts", () => {
+    const cmd = compose.services.redis!.command!;
+    const arg = (name: string) => cmd[cmd.indexOf(name) + 1];
+    expect(arg("--appendonly")).toBe("yes");
+    expect(arg("--maxmemory-policy")).toMatch(/^(noeviction|volatile-(lru|lfu|ttl|random))$/);
+  });
+});
+
+describe("Dockerfile", () => {
+  const file = read("Dockerfile");
+  test("builds with the pinned Bun, frozen lockfile and the build script; runs only the binary as a non-root user", () => {
+    const pinned = /BUN_VERSION=(\S+)/.exec(read(".ci/run"))![1];
+    expect(file).toContain(`FROM oven/bun:${pinned} AS build`);
+    expect(file).toContain("RUN bun install --frozen-lockfile");
+    expect(file).toContain("RUN bun run build");
+    expect(file).toMatch(/^FROM debian:\S+-slim$/m);
+    expect(file).toContain("COPY --from=build /app/dist/writeback /usr/local/bin/writeback");
+    expect(file).toMatch(/^USER writeback$/m);
+    expect(file).toContain("EXPOSE 8000");
+    expect(file).toContain('HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 CMD ["writeback", "healthcheck"]');
+    expect(JSON.parse(read("package.json")).scripts.build).toContain("bun build --compile");
+  });
+
+  test("the binary runs from an empty directory as a non-root user; `writeback healthcheck` says 0 while it lives, 1 after", async () => {
+    const port = await freePort();
+    const asNobody = (args: string[]) => ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, ...args];
+    const env = { ...process.env, REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: db.url, KEY_PREFIX: prefix, HOST: "0.0.0.0", PORT: String(port), LOG_LEVEL: "warn" };
+    const proc = Bun.spawn(asNobody([]), { cwd: workdir, env, stdout: "ignore", stderr: "pipe" });
+    try {
+      await waitFor("listening", async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200);
+      expect(Bun.spawnSync(asNobody(["healthcheck"]), { cwd: workdir, env }).exitCode).toBe(0);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+    const after = Bun.spawnSync(asNobody(["healthcheck"]), { cwd: workdir, env, stderr: "pipe" });
+    expect(after.exitCode).toBe(1);
+  });
+});
+
+describe("metrics, alerts and dashboard", () => {
+  test("the standard process metrics and the build are exposed", () => {
+    for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "process_open_fds"]) {
+      expect(metricsText).toMatch(new RegExp(`^${name} [0-9.e+]+$`, "m"));
+    }
+    expect(metricsText).toMatch(/^writeback_build_info\{version="[^"]+",bun="[^"]+"\} 1$/m);
+  });
+
+  test.skipIf(!has("promtool"))("the exposition is clean under promtool check metrics", () => {
+    const r = Bun.spawnSync(["promtool", "check", "metrics"], { stdin: Buffer.from(metricsText), stdout: "pipe", stderr: "pipe" });
+    expect(r.stdout.toString() + r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+  });
+
+  test.skipIf(!has("promtool"))("the alert rules pass promtool check rules", () => {
+    const r = Bun.spawnSync(["promtool", "check", "rules", join(root, "deploy/prometheus/alerts.yml")], { stdout: "pipe", stderr: "pipe" });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+  });
+
+  test("every alert uses only exposed metrics, says what to do, and links a runbook that exists", () => {
+    const rules = (Bun.YAML.parse(read("deploy/prometheus/alerts.yml")) as { groups: { rules: { alert: string; expr: string; annotations: Record<string, string> }[] }[] }).groups.flatMap((g) => g.rules);
+    const names = exposed();
+    const headings = new Set([...read("docs/failure-modes.md").matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+    for (const alert of ["Persistence", "Backlog", "DeadLetters", "Restarts", "Backpressure", "RedisUnavailable", "NotReady"]) {
+      expect(rules.some((r) => r.alert.includes(alert))).toBe(true);
+    }
+    for (const r of rules) {
+      for (const m of metricNames(r.expr)) expect({ alert: r.alert, metric: m, exposed: names.has(m) }).toEqual({ alert: r.alert, metric: m, exposed: true });
+      expect(r.annotations.summary).toBeTruthy();
+      expect(r.annotations.description!.length).toBeGreaterThan(40);
+      const anchor = /^docs\/failure-modes\.md#(.+)$/.exec(r.annotations.runbook_url!)?.[1];
+      expect({ alert: r.alert, anchor, found: anchor !== undefined && headings.has(anchor) }).toEqual({ alert: r.alert, anchor, found: true });
+    }
+  });
+
+  test("every metric the dashboard queries is exposed", () => {
+    const dash = JSON.parse(read("deploy/grafana/writeback.json")) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const names = exposed();
+    const titles = dash.panels.map((p) => p.title.toLowerCase()).join(" | ");
+    for (const topic of ["writes by outcome", "latency", "persist lag", "backlog", "batch size", "dead letters", "cache hit"]) expect(titles).toContain(topic);
+    for (const p of dash.panels) for (const t of p.targets) for (const m of metricNames(t.expr)) expect({ panel: p.title, metric: m, exposed: names.has(m) }).toEqual({ panel: p.title, metric: m, exposed: true });
+  });
+});
