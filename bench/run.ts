@@ -10,6 +10,7 @@ import { FULL, QUICK } from "./params";
 import { coalescing, drain } from "./scenarios/drain";
 import { latencyAt, sustained, visibility } from "./scenarios/open-loop";
 import { throughput } from "./scenarios/throughput";
+import { versusDirect } from "./scenarios/direct";
 
 const p = process.argv.includes("--quick") ? QUICK : FULL;
 // --only=write (throughput, latency, sustained, visibility) or --only=drain (drain, coalescing),
@@ -79,6 +80,33 @@ try {
       },
     );
     if (t.errors > 0) notes.push(`${t.errors} requests failed or answered non-2xx during the throughput rounds.`);
+
+    log(`writeback vs B-direct (write-through into Postgres), 64 connections, distinct and 100 hot keys`);
+    {
+      const wb2 = await env.freshWriteback();
+      const direct = await env.startBaseline("B-direct", "direct.ts", "direct:");
+      const v = await versusDirect(env, p, { writeback: wb2, direct }, log);
+      await direct.stop();
+      await wb2.stop();
+      figures.push(
+        {
+          figure: "write throughput vs B-direct, 64 connections, distinct keys",
+          value: fmtRate(v.distinct.writeback),
+          baseline: fmtRate(v.distinct.direct),
+          ratio: fmtRatio(v.distinct.ratio),
+          bar: "≥ 2.5×",
+          pass: v.distinct.ratio.median >= 2.5,
+        },
+        {
+          figure: "write throughput vs B-direct, 64 connections, 100 hot keys",
+          value: fmtRate(v.hot.writeback),
+          baseline: fmtRate(v.hot.direct),
+          ratio: fmtRatio(v.hot.ratio),
+          bar: "≥ 3.5×",
+          pass: v.hot.ratio.median >= 3.5,
+        },
+      );
+    }
 
     log(`latency at 50% of peak (${Math.round(peak / 2)}/s) for ${p.latencySeconds} s`);
     const lat = await latencyAt(env, p, peak / 2);
