@@ -28,6 +28,7 @@ export async function redisBenchmark(o: {
       `${o.prefix}c:__rand_int__`,
       "0",
       "0",
+      "s", // a set (set.lua takes op, key, value per write)
       "k:__rand_int__",
       "x".repeat(32),
     ],
