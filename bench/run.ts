@@ -11,12 +11,14 @@ import { coalescing, drain } from "./scenarios/drain";
 import { latencyAt, sustained, visibility } from "./scenarios/open-loop";
 import { throughput } from "./scenarios/throughput";
 import { versusDirect } from "./scenarios/direct";
+import { api, memoryUnderEviction } from "./scenarios/api";
 
 const p = process.argv.includes("--quick") ? QUICK : FULL;
-// --only=write (throughput, latency, sustained, visibility) or --only=drain (drain, coalescing),
+// --only=write (throughput, latency, sustained, visibility), --only=drain (drain, coalescing) or
+// --only=api (reads, /incr, /mset, Redis memory under eviction),
 // for development; a partial run does not update the README.
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
-const want = (part: "write" | "drain") => !only || only === part;
+const want = (part: "write" | "drain" | "api") => !only || only === part;
 const ROOT = `${import.meta.dir}/..`;
 const started = Date.now();
 const log = (m: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${m}`);
@@ -156,6 +158,51 @@ try {
       ratio: "—",
       bar: "≤ 300 MiB",
       pass: t.maxRssBytes <= 300 * 1024 * 1024,
+    });
+  }
+
+  if (want("api")) {
+    log(`API: cache-hit reads, /incr on 100 hot keys, /mset of 100 items, against B-http`);
+    const wb = await env.freshWriteback();
+    const http = await env.startBaseline("B-http", "http.ts", "bhttp:");
+    const a = await api(env, p, { writeback: wb, http }, log);
+    await http.stop();
+    await wb.stop();
+    figures.push(
+      {
+        figure: "cache-hit reads (GET /get, 1,000 keys) vs B-http's GET",
+        value: fmtRate(a.reads.writeback),
+        baseline: fmtRate(a.reads.http),
+        ratio: fmtRatio(a.reads.ratio),
+        bar: "—",
+        pass: undefined,
+      },
+      {
+        figure: "POST /incr on 100 hot keys vs B-http's POST /set",
+        value: fmtRate(a.incr.writeback),
+        baseline: fmtRate(a.http),
+        ratio: fmtRatio(a.incr.ratio),
+        bar: "—",
+        pass: undefined,
+      },
+      {
+        figure: "POST /mset of 100 items, writes/s vs B-http's POST /set",
+        value: fmtRate(a.mset.writesPerSecond),
+        baseline: fmtRate(a.http),
+        ratio: fmtRatio(a.mset.ratio),
+        bar: "—",
+        pass: undefined,
+      },
+    );
+    log(`Redis memory: 10x maxmemory (32 MiB) of distinct 4 KB writes through a volatile-lru Redis`);
+    const m = await memoryUnderEviction(env, log);
+    figures.push({
+      figure: "Redis memory after 10× maxmemory of distinct keys (volatile-lru)",
+      value: `${fmtMiB(m.peakCounted)} peak, ${m.evicted.toLocaleString("en-US")} evicted`,
+      baseline: `maxmemory ${fmtMiB(m.maxmemory)}, ${fmtMiB(m.written)} written`,
+      ratio: `${(m.peakCounted / m.maxmemory).toFixed(2)}×`,
+      bar: "≤ 1.05×",
+      pass: m.peakCounted <= 1.05 * m.maxmemory && m.evicted > 0,
     });
   }
 

@@ -1,5 +1,5 @@
 // B-http: the framework's ceiling. The same Elysia route, body reader and TypeBox checks as
-// POST /set, answering at once without touching Redis.
+// POST /set, answering at once without touching Redis; and GET /get/<key> answering a constant.
 import { Elysia } from "elysia";
 import { loadConfig } from "../../src/config";
 import { readJson } from "../../src/http/body";
@@ -18,5 +18,7 @@ new Elysia()
     },
     { parse: ({ request }) => readJson(request, bodyLimit) },
   )
+  // Reads: the same answer shape as a cache hit, without Redis.
+  .get("/get/*", ({ params }) => ({ key: params["*"], value: "x".repeat(32), version, source: "cache" }))
   .get("/health", () => ({ status: "ok" }))
   .listen({ port: c.PORT, hostname: c.HOST });

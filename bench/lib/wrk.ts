@@ -1,6 +1,7 @@
 // Closed-loop peak load: wrk, with a Lua script that gives every request a new key.
 import { childCpuMicros } from "./procfs";
 const SCRIPT = `${import.meta.dir}/../wrk/set.lua`;
+const API_SCRIPT = `${import.meta.dir}/../wrk/api.lua`;
 
 export interface WrkResult {
   rps: number;
@@ -21,6 +22,9 @@ export interface WrkOptions {
   runId: string;
   /** 0: every key distinct; n: keys cycle over n hot keys */
   keyspace?: number;
+  /** the API figures (wrk/api.lua): get, incr or mset (with `batch` items) instead of POST /set */
+  mode?: "get" | "incr" | "mset";
+  batch?: number;
 }
 
 export async function wrk(o: WrkOptions): Promise<WrkResult> {
@@ -32,11 +36,10 @@ export async function wrk(o: WrkOptions): Promise<WrkResult> {
       `-d${o.seconds}s`,
       "--latency",
       "-s",
-      SCRIPT,
+      o.mode ? API_SCRIPT : SCRIPT,
       o.url,
       "--",
-      o.runId,
-      String(o.keyspace ?? 0),
+      ...(o.mode ? [o.mode, o.runId, String(o.keyspace ?? 100), String(o.batch ?? 100)] : [o.runId, String(o.keyspace ?? 0)]),
     ],
     { stdout: "pipe", stderr: "pipe" },
   );

@@ -39,6 +39,7 @@ interface Conn {
   socket: Bun.Socket<undefined>;
   buf: string;
   due: number; // when the request in flight started counting, -1 when idle
+  closed?: boolean;
 }
 
 const idle: Conn[] = [];
@@ -62,36 +63,52 @@ function onResponse(c: Conn, status: number): void {
   }
 }
 
-const conns: Conn[] = await Promise.all(
-  Array.from({ length: o.connections }, async () => {
-    const c = { buf: "", due: -1 } as Conn;
-    c.socket = await Bun.connect({
-      hostname: host,
-      port: o.port,
-      socket: {
-        data(_s, chunk) {
-          c.buf += chunk.toString("latin1");
-          for (;;) {
-            const headEnd = c.buf.indexOf("\r\n\r\n");
-            if (headEnd < 0) return;
-            const length = Number(/content-length: *(\d+)/i.exec(c.buf.slice(0, headEnd))?.[1] ?? 0);
-            if (c.buf.length < headEnd + 4 + length) return;
-            const status = Number(c.buf.slice(9, 12));
-            c.buf = c.buf.slice(headEnd + 4 + length);
-            onResponse(c, status);
-          }
-        },
-        close() {
-          if (c.due >= 0) errors++;
-        },
-        error() {
-          errors++;
-        },
+/**
+ * A keep-alive connection. The server closes one left idle for its idle timeout (Bun's is
+ * 30 s): a closed connection leaves the pool and a new one takes its place, or a request
+ * written to it would never be answered and the run would wait for it in vain.
+ */
+async function open(): Promise<Conn> {
+  const c = { buf: "", due: -1 } as Conn;
+  c.socket = await Bun.connect({
+    hostname: host,
+    port: o.port,
+    socket: {
+      data(_s, chunk) {
+        c.buf += chunk.toString("latin1");
+        for (;;) {
+          const headEnd = c.buf.indexOf("\r\n\r\n");
+          if (headEnd < 0) return;
+          const length = Number(/content-length: *(\d+)/i.exec(c.buf.slice(0, headEnd))?.[1] ?? 0);
+          if (c.buf.length < headEnd + 4 + length) return;
+          const status = Number(c.buf.slice(9, 12));
+          c.buf = c.buf.slice(headEnd + 4 + length);
+          onResponse(c, status);
+        }
       },
-    });
-    return c;
-  }),
-);
+      close() {
+        if (c.closed) return;
+        c.closed = true;
+        const at = idle.indexOf(c);
+        if (at >= 0) idle.splice(at, 1);
+        if (c.due >= 0) errors++;
+        conns.splice(conns.indexOf(c), 1);
+        if (!finished) void open().then((n) => {
+          conns.push(n);
+          if (waitHead < waiting.length) send(n, waiting[waitHead++]!, true);
+          else idle.push(n);
+        }, () => {});
+      },
+      error() {
+        // close() follows and accounts for it
+      },
+    },
+  });
+  return c;
+}
+
+let finished = false;
+const conns: Conn[] = await Promise.all(Array.from({ length: o.connections }, () => open()));
 idle.push(...conns);
 
 start = performance.now();
@@ -114,6 +131,7 @@ const scheduleEnd = performance.now();
 const deadline = scheduleEnd + 10_000;
 while (completed + errors < total && performance.now() < deadline) await Bun.sleep(5);
 const elapsed = (performance.now() - start) / 1000;
+finished = true;
 for (const c of conns) c.socket.end();
 
 const sorted = latencies.subarray(0, completed).sort();
