@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { coalesce } from "../src/flusher/coalesce";
-import { PostgresStore, UnknownMigrationError } from "../src/store/postgres/store";
+import { PostgresStore } from "../src/store/postgres/store";
+import { UnknownMigrationError } from "../src/store/store";
 import { MIGRATIONS } from "../src/store/postgres/sql";
 import { waitFor } from "../src/testing/process";
 import { createDatabase, PrivateRedis } from "../src/testing/services";

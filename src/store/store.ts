@@ -2,6 +2,8 @@
 // system of record. Postgres (postgres.ts) implements it; the rules every implementation
 // keeps are the version guard (a row never moves to an older or equal version), batches
 // written in key order (no deadlocks between flusher threads), and errors classified by code.
+import { FatalError } from "../fatal";
+
 /**
  * What a failed statement means for the batch it carried:
  * - transient: about the connection or the database's state: retry the batch as it is;
@@ -53,6 +55,24 @@ export interface Store {
   /** Abandons the current connections for new ones (after a deadline or a driver fault). */
   reset(): void;
   close(): Promise<void>;
+}
+
+/** The database was migrated by a newer writeback: this binary must not write to it. */
+export class UnknownMigrationError extends FatalError {
+  constructor(message: string) {
+    super("MIGRATION_UNKNOWN", message);
+  }
+}
+
+/** Throws UnknownMigrationError when the database has had a migration this binary does not know. */
+export function refuseUnknownMigrations(applied: { id: number; name: string }[], known: { id: number }[]): void {
+  const ids = new Set(known.map((m) => m.id));
+  const unknown = applied.filter((m) => !ids.has(m.id));
+  if (unknown.length > 0) {
+    throw new UnknownMigrationError(
+      `the database has migrations this binary does not know (${unknown.map((m) => m.name).join(", ")}): it was upgraded by a newer writeback; run that version or newer`,
+    );
+  }
 }
 
 /** A database call that did not finish in time: its connection went silent. */

@@ -3,8 +3,8 @@
 // innodb_lock_wait_timeout (SET STATEMENT ... FOR), so a slow batch is split and a lock wait
 // ends. MySQL has no statement time limit for writes: there only the client deadline applies.
 import { SQL as Client } from "bun";
-import { DEADLINE_MARGIN_MS, UnknownMigrationError } from "../postgres/store";
-import { withDeadline, type KeyedRow, type Row, type Store } from "../store";
+import { DEADLINE_MARGIN_MS } from "../postgres/store";
+import { refuseUnknownMigrations, withDeadline, type KeyedRow, type Row, type Store } from "../store";
 import { classify, errno } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
 
@@ -57,13 +57,7 @@ export class MysqlStore implements Store {
       try {
         await c.unsafe(SQL.migrationsTable);
         const applied = (await c.unsafe(SQL.migrationsApplied)) as { id: number; name: string }[];
-        const known = new Set(MIGRATIONS.map((m) => m.id));
-        const unknown = applied.filter((m) => !known.has(m.id));
-        if (unknown.length > 0) {
-          throw new UnknownMigrationError(
-            `the database has migrations this binary does not know (${unknown.map((m) => m.name).join(", ")}): it was upgraded by a newer writeback; run that version or newer`,
-          );
-        }
+        refuseUnknownMigrations(applied, MIGRATIONS);
         for (const m of MIGRATIONS) {
           if (applied.some((a) => a.id === m.id)) continue;
           for (const statement of m.sql.split(/;\s*$/m).map((x) => x.trim()).filter((x) => x && !/^(--[^\n]*\n?)*$/.test(x))) {

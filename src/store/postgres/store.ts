@@ -3,10 +3,9 @@
 // (a half-open socket can leave a query waiting forever). The hot statements (upsert, get)
 // are prepared.
 import postgres from "postgres";
-import { FatalError } from "../../fatal";
 import { classify, sqlState } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
-import { withDeadline, type KeyedRow, type Row, type Store } from "../store";
+import { refuseUnknownMigrations, withDeadline, type KeyedRow, type Row, type Store } from "../store";
 
 export interface PostgresOptions {
   url: string;
@@ -39,13 +38,6 @@ function connect(o: PostgresOptions): postgres.Sql {
   });
 }
 
-/** The database was migrated by a newer writeback: this binary must not write to it. */
-export class UnknownMigrationError extends FatalError {
-  constructor(message: string) {
-    super("MIGRATION_UNKNOWN", message);
-  }
-}
-
 export class PostgresStore implements Store {
   readonly name = "postgres";
   private sql: postgres.Sql;
@@ -63,17 +55,10 @@ export class PostgresStore implements Store {
    * know is newer than the binary: refused with UnknownMigrationError.
    */
   async migrate(): Promise<void> {
-    const known = new Set(MIGRATIONS.map((m) => m.id));
     await this.sql.begin(async (tx) => {
       await tx.unsafe(SQL.migrateLock);
       await tx.unsafe(SQL.migrationsTable);
-      const applied = await tx.unsafe<{ id: number; name: string }[]>(SQL.migrationsApplied, []);
-      const unknown = applied.filter((m) => !known.has(m.id));
-      if (unknown.length > 0) {
-        throw new UnknownMigrationError(
-          `the database has migrations this binary does not know (${unknown.map((m) => m.name).join(", ")}): it was upgraded by a newer writeback; run that version or newer`,
-        );
-      }
+      refuseUnknownMigrations(await tx.unsafe<{ id: number; name: string }[]>(SQL.migrationsApplied, []), MIGRATIONS);
     });
     for (const m of MIGRATIONS) {
       await this.sql.begin(async (tx) => {

@@ -4,8 +4,7 @@
 // batch survives a power cut, as the system of record must. bun:sqlite is synchronous: a
 // statement holds its thread (a flusher's own thread; on the HTTP thread only point reads).
 import { Database } from "bun:sqlite";
-import { UnknownMigrationError } from "../postgres/store";
-import type { KeyedRow, Row, Store } from "../store";
+import { refuseUnknownMigrations, type KeyedRow, type Row, type Store } from "../store";
 import { classify, resultCode } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
 
@@ -45,13 +44,7 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       this.db.exec(SQL.migrationsTable);
       const applied = this.db.query(SQL.migrationsApplied).all() as { id: number; name: string }[];
-      const known = new Set(MIGRATIONS.map((m) => m.id));
-      const unknown = applied.filter((m) => !known.has(m.id));
-      if (unknown.length > 0) {
-        throw new UnknownMigrationError(
-          `the database has migrations this binary does not know (${unknown.map((m) => m.name).join(", ")}): it was upgraded by a newer writeback; run that version or newer`,
-        );
-      }
+      refuseUnknownMigrations(applied, MIGRATIONS);
       for (const m of MIGRATIONS) {
         if (applied.some((a) => a.id === m.id)) continue;
         this.db.exec(m.sql);
