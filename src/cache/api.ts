@@ -7,6 +7,7 @@ import { listDead, redrive, type DeadLetterView } from "./dead";
 import { readCached, streamStats, type CachedEntry, type StreamStats } from "./read";
 import { connect, waitReady, type WritebackRedis } from "./redis";
 import { checkRedisSafety } from "./safety";
+import { deadline } from "../deadline";
 import { FatalError } from "../fatal";
 import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { Write } from "./writer";
@@ -82,12 +83,9 @@ export class ApiCache {
    */
   private timed<T>(work: Promise<T>): Promise<T> {
     const ms = this.config.REDIS_COMMAND_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CacheTimeoutError(ms)), ms);
-    });
-    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+    return deadline(work, ms, () => new CacheTimeoutError(ms));
   }
+
 
   /**
    * Read-through: caches a value read from the database, clean (with CACHE_TTL_MS), unless

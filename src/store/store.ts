@@ -2,6 +2,7 @@
 // system of record. Postgres (postgres.ts) implements it; the rules every implementation
 // keeps are the version guard (a row never moves to an older or equal version), batches
 // written in key order (no deadlocks between flusher threads), and errors classified by code.
+import { deadline } from "../deadline";
 import { FatalError } from "../fatal";
 
 /**
@@ -84,14 +85,6 @@ export class DeadlineError extends Error {
 }
 
 /** Rejects with DeadlineError after `ms`. The call itself is not cancelled (see PostgresStore.reset). */
-export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  return deadline(work, ms, () => new DeadlineError(ms));
 }
