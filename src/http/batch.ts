@@ -7,6 +7,7 @@ import { readJson } from "./body";
 import type { Deps } from "./deps";
 import { checkMdel, checkMget, checkMset } from "./validate";
 import { docs } from "./openapi";
+import { countRead, fillBack } from "./reads";
 import { writer } from "./writes";
 
 export function batchRoutes(d: Deps, guard: Guards) {
@@ -65,7 +66,7 @@ export function batchRoutes(d: Deps, guard: Guards) {
             if (!hit) misses.push(i);
             else if (hit.deleted) items[i] = { key: keys[i]!, found: false };
             else items[i] = { key: keys[i]!, value: hit.value, version: hit.version, source: "cache" };
-            metrics.inc("writeback_cache_reads_total", { result: !hit ? "miss" : hit.deleted ? "tombstone" : "hit" });
+            countRead(metrics, hit);
           });
         }
         if (misses.length > 0) {
@@ -77,12 +78,7 @@ export function batchRoutes(d: Deps, guard: Guards) {
             const row = rows.get(key);
             items[i] = row ? { key, value: row.value, version: row.version, source: "db" } : { key, found: false };
           }
-          if (source === "cache") {
-            // Read-through, as for GET /get: filled only where no write made an entry meanwhile.
-            const filled = await Promise.all([...rows].map(([key, row]) => cache.fill(key, row.value, row.version).catch(() => false)));
-            const n = filled.filter(Boolean).length;
-            if (n > 0) metrics.inc("writeback_cache_fills_total", undefined, n);
-          }
+          if (source === "cache") await fillBack(cache, metrics, rows); // read-through, as for GET /get
         }
         return { items };
       },

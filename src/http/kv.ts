@@ -5,6 +5,7 @@ import { dbUnavailable, internal, invalid, notFound, redisUnavailable } from "..
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
+import { countRead, fillBack } from "./reads";
 import { keyFromPath, queryParam } from "./url";
 import { checkDelete, checkIncr, checkKey, checkWrite, setBodyLimit } from "./validate";
 import { docs } from "./openapi";
@@ -85,15 +86,14 @@ export function kvRoutes(d: Deps, guard: Guards) {
       } catch {
         throw redisUnavailable();
       }
+      countRead(metrics, hit);
       if (hit) {
-        metrics.inc("writeback_cache_reads_total", { result: hit.deleted ? "tombstone" : "hit" });
         // A tombstone: deleted, whatever the database still holds until the delete is flushed.
         if (hit.deleted) throw notFound(key);
         return { key, value: hit.value, version: hit.version, source: "cache" };
       }
       // A miss: never written, expired or evicted once clean, or Redis lost its data. The
       // database is the record; what it has is put back into the cache (read-through).
-      metrics.inc("writeback_cache_reads_total", { result: "miss" });
     }
     let row;
     try {
@@ -102,11 +102,7 @@ export function kvRoutes(d: Deps, guard: Guards) {
       throw dbUnavailable();
     }
     if (!row) throw notFound(key);
-    if (source === "cache") {
-      // Filled only if no write made an entry meanwhile; a failed fill (Redis full) costs nothing.
-      const filled = await cache.fill(key, row.value, row.version).catch(() => false);
-      if (filled) metrics.inc("writeback_cache_fills_total");
-    }
+    if (source === "cache") await fillBack(cache, metrics, [[key, row]]);
     return { key, value: row.value, version: row.version, source: "db" };
   }
 
