@@ -119,6 +119,7 @@ describe.each(STORE_KINDS)("on %s", (kind) => {
         } else {
           // Another process's writer holds the file's write lock for 10 s.
           const holder = new Database(sqlitePath(url));
+          holder.exec("PRAGMA busy_timeout = 5000"); // a flush may hold the lock at this moment: wait for it
           holder.exec("BEGIN IMMEDIATE");
           await Bun.sleep(10_000);
           holder.exec("COMMIT");
