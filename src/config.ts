@@ -56,6 +56,10 @@ export const ConfigSchema = T.Object({
     default: false,
     description: "UNSAFE: start although Redis's maxmemory-policy is allkeys-*, which can evict unpersisted writes and the stream",
   }),
+  OPENAPI: T.Boolean({
+    default: true,
+    description: "serve the OpenAPI document (GET /openapi.json) and its page (GET /docs); false hides them",
+  }),
   MAX_KEY_BYTES: Int(1024, 1, MAX_KEY_LIMIT, "largest key, in UTF-8 bytes"),
   MAX_VALUE_BYTES: Int(1 * MiB, 1, 256 * MiB, "largest value, in UTF-8 bytes"),
   MAX_BATCH_ITEMS: Int(1000, 1, 100_000, "most items (or keys) in one POST /mset, /mget or /mdel"),

@@ -60,3 +60,17 @@ test("/docs is a browsable page", async () => {
   expect(r.status).toBe(200);
   expect(r.headers.get("content-type")).toContain("text/html");
 });
+
+test("OPENAPI=false hides the document and its page; the routes still answer", async () => {
+  const db = await createDatabase();
+  const off = await harness(db.url, { OPENAPI: "false" });
+  try {
+    expect((await off.request("/openapi.json")).status).toBe(404);
+    expect((await off.request("/docs")).status).toBe(404);
+    const r = await off.request("/set", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "k", value: "v" }) });
+    expect(r.status).toBe(200);
+  } finally {
+    await off.close();
+    await db.drop();
+  }
+});

@@ -24,6 +24,7 @@ export async function constantLoad(o: {
   runId: string;
   connections?: number;
   keyspace?: number;
+  path?: string;
 }): Promise<ConstantResult> {
   // Enough connections that a stall of a few ms does not exhaust them (at 15k writes/s a
   // 10 ms stall needs 150 in flight): many independent clients would not queue behind each

@@ -45,9 +45,9 @@ export class BenchEnv {
   }
 
   /** The compiled writeback binary, as users run it. */
-  async startWriteback(): Promise<System> {
-    const env = { REDIS_URL: this.redis.url, DATABASE_URL: this.dbUrl, KEY_PREFIX: "wb:", ...this.serviceEnv };
-    return system("writeback", await startService(env, { cmd: [BINARY] }));
+  async startWriteback(extra: Record<string, string> = {}, name = "writeback"): Promise<System> {
+    const env = { REDIS_URL: this.redis.url, DATABASE_URL: this.dbUrl, KEY_PREFIX: "wb:", ...this.serviceEnv, ...extra };
+    return system(name, await startService(env, { cmd: [BINARY] }));
   }
 
   /**

@@ -16,6 +16,8 @@ interface Options {
   connections: number;
   runId: string;
   keyspace?: number;
+  /** the request target, "/set" unless given (e.g. "/set?wait=persisted") */
+  path?: string;
 }
 
 const o: Options = JSON.parse(process.argv[2] ?? "{}");
@@ -23,6 +25,7 @@ const host = o.host ?? "127.0.0.1";
 const total = Math.round(o.rate * o.seconds);
 const interval = 1000 / o.rate;
 const value = "x".repeat(32);
+const path = o.path ?? "/set";
 const latencies = new Float64Array(total);
 let completed = 0;
 let ok = 0;
@@ -32,7 +35,7 @@ let errors = 0;
 function request(i: number): string {
   const key = o.keyspace ? `hot:${i % o.keyspace}` : `${o.runId}:${i}`;
   const body = `{"key":"${key}","value":"${value}"}`;
-  return `POST /set HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  return `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 }
 
 interface Conn {

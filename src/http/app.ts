@@ -38,7 +38,7 @@ export function createApp(d: Deps) {
         headers: { "content-type": "application/json", ...e.headers },
       });
     })
-    .use(openapiPlugin())
+    .use(d.config.OPENAPI ? openapiPlugin() : new Elysia())
     .use(kvRoutes(d, guard))
     .use(batchRoutes(d, guard))
     .use(opsRoutes(d, guard))
