@@ -11,6 +11,7 @@ import { coalescing, drain } from "./scenarios/drain";
 import { latencyAt, sustained, visibility } from "./scenarios/open-loop";
 import { throughput } from "./scenarios/throughput";
 import { versusDirect } from "./scenarios/direct";
+import { byValueSize } from "./scenarios/values";
 import { api, memoryUnderEviction } from "./scenarios/api";
 
 const p = process.argv.includes("--quick") ? QUICK : FULL;
@@ -108,6 +109,23 @@ try {
           pass: v.hot.ratio.median >= 3.5,
         },
       );
+    }
+
+    log(`write throughput by value size: 32 B, 1 KiB, 16 KiB, 64 connections, distinct keys`);
+    {
+      const wb3 = await env.freshWriteback();
+      const v = await byValueSize(env, p, wb3, log);
+      await wb3.stop();
+      for (const size of v.sizes.slice(1)) {
+        figures.push({
+          figure: `write throughput with ${size.bytes / 1024} KiB values vs 32-byte values, 64 connections`,
+          value: fmtRate(size.rps),
+          baseline: fmtRate(v.sizes[0]!.rps),
+          ratio: fmtRatio(size.ratio),
+          bar: size.bytes === 1024 ? "≥ 0.8×" : "—",
+          pass: size.bytes === 1024 ? size.ratio.median >= 0.8 : undefined,
+        });
+      }
     }
 
     log(`latency at 50% of peak (${Math.round(peak / 2)}/s) for ${p.latencySeconds} s`);

@@ -1,6 +1,7 @@
 // Every setting, parsed and validated once. A bad value stops the process with the variable's name.
 import { Type as T, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { hostname } from "node:os";
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -24,7 +25,11 @@ export const ConfigSchema = T.Object({
     "^(postgres(ql)?|mysql|mariadb|sqlite)://",
   ),
   KEY_PREFIX: Str("wb:", "prefix of every Redis key this instance uses (isolates deployments and tests)"),
-  CONSUMER_NAME: Str("writeback", "stable consumer-group name stem; thread i consumes as <stem>-<i>"),
+  CONSUMER_NAME: T.String({
+    default: "",
+    description:
+      "consumer-group name stem, unique per live instance (a second one with the same name refuses to start); thread i consumes as <stem>-<i>. Default: <host name>-<PORT>, stable across restarts",
+  }),
   FLUSH_WORKERS: Int(2, 1, 64, "flusher threads"),
   FLUSH_BATCH: Int(25_000, 1, 1_000_000, "most stream entries per flush (one transaction)"),
   FLUSH_BATCH_BYTES: Int(16 * MiB, 64 * KiB, 1024 * MiB, "most bytes of keys and values read into one flush and sent in one statement"),
@@ -117,6 +122,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = Value.Default(ConfigSchema, raw) as Config;
   const first = Value.Errors(ConfigSchema, config).First();
   if (first) throw new ConfigError(first.path.replace(/^\//, ""), first.message);
+  // Unique per host and port, and the same after a restart there: a restarted instance
+  // re-reads what it left pending instead of waiting for another to reclaim it.
+  if (config.CONSUMER_NAME === "") config.CONSUMER_NAME = `${hostname()}-${config.PORT}`;
   checkCombinations(config);
   return config;
 }

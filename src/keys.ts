@@ -10,6 +10,8 @@ export interface Keys {
   readonly group: string;
   /** Stream of entries the flusher gave up on, with the reason. */
   readonly dead: string;
+  /** Heartbeat of a live instance consuming as CONSUMER_NAME `name` (lease.lua). */
+  consumer(name: string): string;
 }
 
 export function keys(prefix: string): Keys {
@@ -18,5 +20,6 @@ export function keys(prefix: string): Keys {
     stream: `${prefix}stream`,
     group: `${prefix}flushers`,
     dead: `${prefix}dead`,
+    consumer: (name) => `${prefix}consumer:${name}`,
   };
 }

@@ -1,6 +1,7 @@
 // The whole service from a config: connections, the HTTP server, the flusher threads, and an
 // ordered stop(). main.ts is the command line over this; tests and tools can call it too.
 import { ApiCache } from "./cache/api";
+import { ConsumerLease } from "./cache/lease";
 import type { Config } from "./config";
 import { FlusherPool } from "./flusher/pool";
 import { createApp } from "./http/app";
@@ -65,7 +66,20 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
     .whenReady(config.REDIS_COMMAND_TIMEOUT_MS)
     .catch(() => log.warn("Redis not reachable at start; listening anyway, writes answer 503 until it is"));
   if (o.listen !== false) listen();
-  if (threads) flushers.start();
+  // The flusher threads consume under CONSUMER_NAME only once this instance holds it.
+  const lease = threads ? new ConsumerLease(config.REDIS_URL, keys(config.KEY_PREFIX), config.CONSUMER_NAME, config.REDIS_COMMAND_TIMEOUT_MS) : undefined;
+  if (lease) {
+    // The schema need not wait for the name: /ready reports a missing schema, and the threads
+    // (which also migrate, retrying) may wait up to the lease's TTL after a kill -9 restart.
+    void store.migrate().catch((err) => log.debug("migration at start failed; the flusher threads retry it", errorFields(err)));
+    lease.onLost = (err) => o.onFatal?.(err.message);
+    lease.acquire().then(
+      () => {
+        if (!state.shuttingDown) flushers.start();
+      },
+      (err) => o.onFatal?.((err as Error).message),
+    );
+  }
 
   function listen(): void {
     try {
@@ -92,6 +106,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
         ["http", () => app.server?.stop(true)],
         ["redis", () => cache.close()],
         ["postgres", () => store.close()],
+        ["consumer name", () => lease?.release()],
       ] as const) {
         try {
           await step();

@@ -266,9 +266,9 @@ describe("dead letters and recovery", () => {
     try {
       await h.post("crashy", "x");
       await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
-      // Three lives of consumer writeback-0 that each read the entry and crashed.
-      await h.redis.xreadgroup("GROUP", h.keys.group, "writeback-0", "STREAMS", h.keys.stream, ">");
-      await h.redis.xreadgroup("GROUP", h.keys.group, "writeback-0", "STREAMS", h.keys.stream, "0");
+      // Three lives of consumer <CONSUMER_NAME>-0 that each read the entry and crashed.
+      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream, ">");
+      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream, "0");
       h.startFlusher(0); // its pending re-read is the third delivery
       await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
       const fields = (await h.redis.xrange(h.keys.dead, "-", "+"))[0]![1];

@@ -101,8 +101,10 @@ describe("flusher threads", () => {
       await Bun.sleep(20);
     }
     await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
-    const metrics = await (await fetch(`${svc.base}/metrics`)).text();
-    expect(metrics).toMatch(/^writeback_flusher_contained_errors_total 1$/m);
+    // The threads' counters reach /metrics with their next heartbeat (every 250 ms).
+    const metricsText = async () => (await fetch(`${svc.base}/metrics`)).text();
+    await waitFor("the contained error counted", async () => /^writeback_flusher_contained_errors_total 1$/m.test(await metricsText()));
+    const metrics = await metricsText();
     expect(metrics).toMatch(/^writeback_worker_restarts_total 0$/m);
   });
 });

@@ -25,6 +25,8 @@ export interface WrkOptions {
   /** the API figures (wrk/api.lua): get, incr or mset (with `batch` items) instead of POST /set */
   mode?: "get" | "incr" | "mset";
   batch?: number;
+  /** bytes of each POST /set value (32 unless given) */
+  valueBytes?: number;
 }
 
 export async function wrk(o: WrkOptions): Promise<WrkResult> {
@@ -39,7 +41,7 @@ export async function wrk(o: WrkOptions): Promise<WrkResult> {
       o.mode ? API_SCRIPT : SCRIPT,
       o.url,
       "--",
-      ...(o.mode ? [o.mode, o.runId, String(o.keyspace ?? 100), String(o.batch ?? 100)] : [o.runId, String(o.keyspace ?? 0)]),
+      ...(o.mode ? [o.mode, o.runId, String(o.keyspace ?? 100), String(o.batch ?? 100)] : [o.runId, String(o.keyspace ?? 0), String(o.valueBytes ?? 32)]),
     ],
     { stdout: "pipe", stderr: "pipe" },
   );

@@ -1,5 +1,5 @@
 -- wrk script: POST /set with a new key on every request (or one of `keyspace` hot keys).
--- Usage: wrk -s set.lua <url> -- <run-id> [keyspace]
+-- Usage: wrk -s set.lua <url> -- <run-id> [keyspace] [value bytes, 32 unless given]
 -- Each connection numbers its own requests, so keys are distinct across connections and,
 -- with a fresh run id, across runs.
 local counter = 0
@@ -17,6 +17,7 @@ local value = string.rep("x", 32)
 function init(args)
   run_id = args[1] or "run"
   keyspace = tonumber(args[2] or "0")
+  value = string.rep("x", tonumber(args[3] or "32"))
   thread_id = tid or 0
   wrk.method = "POST"
   wrk.path = "/set"

@@ -7,6 +7,7 @@ import redriveLua from "./redrive.lua" with { type: "text" };
 import deadLua from "./dead.lua" with { type: "text" };
 import fillLua from "./fill.lua" with { type: "text" };
 import incrLua from "./incr.lua" with { type: "text" };
+import leaseLua from "./lease.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
 export interface WritebackRedis extends Redis {
@@ -19,6 +20,8 @@ export interface WritebackRedis extends Redis {
   /** stream, cache hash, maxBacklog, maxLagMs, key, by, base ('' = not read) (incr.lua) */
   wbIncr(stream: string, cache: string, maxBacklog: number, maxLagMs: number, key: string, by: string, base: string): Promise<string[]>;
   wbDead(stream: string, dead: string, group: string, ...letters: string[]): Promise<number>;
+  /** a consumer name's key, this instance's id, TTL ms (0 = release) (lease.lua): 1 held, 0 another's */
+  wbLease(key: string, id: string, ttlMs: number): Promise<number>;
 }
 
 /**
@@ -66,6 +69,7 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
   redis.defineCommand("wbIncr", { numberOfKeys: 2, lua: incrLua });
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
   redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
+  redis.defineCommand("wbLease", { numberOfKeys: 1, lua: leaseLua });
   // Errors also surface on the commands that fail; without a listener an 'error' event would
   // crash the process. Logged at most once per interval, so an outage is visible, not a flood.
   let lastLogged = 0;

@@ -1,0 +1,90 @@
+// Several instances on one Redis: each consumes under a name of its own. By default the name is
+// the host name and the port, so instances on different ports (or hosts) differ; two live
+// instances given the same CONSUMER_NAME are detected and the second refuses to start.
+import { expect, setDefaultTimeout, test } from "bun:test";
+import Redis from "ioredis";
+import postgres from "postgres";
+import { hostname } from "node:os";
+import { set, startService, waitFor } from "../src/testing/process";
+import { PrivateRedis } from "../src/testing/services";
+import { processSuite } from "./helpers/suite";
+
+setDefaultTimeout(60_000);
+
+const s = processSuite();
+
+async function start(env: Record<string, string> = {}) {
+  const r = await startService({ REDIS_URL: s.redis!.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "in:", FLUSH_BLOCK_MS: "100", ...env });
+  s.running.push(r);
+  return r;
+}
+
+async function consumers(): Promise<string[]> {
+  const redis = new Redis(s.redis!.url);
+  try {
+    const rows = (await redis.xinfo("CONSUMERS", "in:stream", "in:flushers")) as unknown[][];
+    return rows.map((r) => String(r[1])).sort();
+  } finally {
+    redis.disconnect();
+  }
+}
+
+test("two instances with the default CONSUMER_NAME (host name and port) both consume, under names of their own", async () => {
+  s.redis = await PrivateRedis.start();
+  const a = await start();
+  const b = await start();
+  for (let i = 0; i < 200; i++) expect((await set(i % 2 ? a.base : b.base, `k${i}`, "v")).status).toBe(200);
+  await waitFor("both instances' threads in the group", async () => (await consumers().catch(() => [])).length === 4);
+  expect(await consumers()).toEqual([`${hostname()}-${a.port}-0`, `${hostname()}-${a.port}-1`, `${hostname()}-${b.port}-0`, `${hostname()}-${b.port}-1`].sort());
+  const sql = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    await waitFor("every write persisted", async () => Number((await sql`SELECT count(*)::int AS n FROM writeback_kv`.catch(() => [{ n: 0 }]))[0]!.n) === 200);
+  } finally {
+    await sql.end();
+  }
+});
+
+test("a second live instance with the same CONSUMER_NAME refuses to start, naming the variable", async () => {
+  s.redis = await PrivateRedis.start();
+  await start({ CONSUMER_NAME: "twin" });
+  const second = await start({ CONSUMER_NAME: "twin" }).catch((e: Error) => e);
+  // It may have answered /health before it gave up; either way it exits 2 within the lease's TTL.
+  const proc = second instanceof Error ? undefined : second.proc;
+  if (proc) {
+    expect(await proc.exited).toBe(2);
+    expect(second instanceof Error ? "" : second.output()).toContain("CONSUMER_NAME");
+  } else expect(String(second)).toContain("CONSUMER_NAME");
+  expect(await consumers()).toEqual(["twin-0", "twin-1"]); // the first one's threads only
+});
+
+test("kill -9 and a restart under the same name: the restart takes the name once the dead one's heartbeat lapses", async () => {
+  s.redis = await PrivateRedis.start();
+  const first = await start({ CONSUMER_NAME: "again", FLUSH_LINGER_MS: "10000" });
+  for (let i = 0; i < 50; i++) expect((await set(first.base, `k${i}`, "v")).status).toBe(200);
+  first.proc.kill(9);
+  await first.proc.exited;
+  const started = Date.now();
+  const second = await start({ CONSUMER_NAME: "again" });
+  const sql = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    await waitFor("every acknowledged write persisted by the restart", async () => Number((await sql`SELECT count(*)::int AS n FROM writeback_kv`.catch(() => [{ n: 0 }]))[0]!.n) === 50);
+  } finally {
+    await sql.end();
+  }
+  expect(Date.now() - started).toBeLessThan(15_000); // not the 30 s reclaim: its own pending entries, re-read
+  expect(second.proc.exitCode).toBeNull();
+});
+
+test("an instance paused past its heartbeat, whose name another instance took meanwhile, stops when it resumes", async () => {
+  s.redis = await PrivateRedis.start();
+  const paused = await start({ CONSUMER_NAME: "pause" });
+  paused.proc.kill("SIGSTOP");
+  await Bun.sleep(3500); // longer than the heartbeat's TTL
+  const other = await start({ CONSUMER_NAME: "pause" });
+  await Bun.sleep(1500); // the other holds the name now
+  paused.proc.kill("SIGCONT");
+  expect(await paused.proc.exited).toBe(2);
+  expect(paused.output()).toContain("CONSUMER_NAME");
+  expect(other.proc.exitCode).toBeNull();
+  expect((await set(other.base, "after", "v")).status).toBe(200);
+});
