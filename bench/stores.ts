@@ -1,7 +1,9 @@
 // bun bench/stores.ts [--quick] [--only=postgres,mysql,sqlite] [--rounds=N]: the drain rate of writeback on each store (Postgres,
 // MySQL/MariaDB, SQLite) as a ratio against that store's own ceiling: the flusher's batch
 // upsert alone, from one connection, in batches of the flusher's size, measured in the same
-// run, round by round. Also the two MySQL clients side by side on that ceiling (Bun's SQL
+// run, round by round. Then the sustained write rate on each store: POST /set at constant
+// rates (rising by 10 % of the store's peak, from half of it) until the backlog stops being
+// flat, by the same rule as the Postgres figure of `bun run bench`. Also the two MySQL clients side by side on that ceiling (Bun's SQL
 // client, which the store uses, and mysql2), the measured reason for the choice.
 // Needs the compiled binary (bun run build), redis-server, and the three databases running.
 import { createConnection } from "mysql2/promise";
@@ -14,6 +16,9 @@ import { createStoreDatabase, PrivateRedis, STORE_KINDS, type StoreKind } from "
 import { $ } from "bun";
 import { machine } from "./lib/procfs";
 import { spread, type Spread } from "./lib/stats";
+import { constantLoad } from "./lib/constant";
+import { wrk } from "./lib/wrk";
+import { judgeLevel, type SustainLevel } from "./scenarios/open-loop";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -83,11 +88,59 @@ async function drain(kind: StoreKind, url: string, redis: PrivateRedis, run: str
   return rate;
 }
 
+const SUSTAIN_SECONDS = quick ? 10 : 30;
+
+/** POST /set peak (wrk, 5 s) on the store, then constant rates from half of it up while the backlog stays flat. */
+async function sustainedOn(kind: StoreKind, url: string, redis: PrivateRedis, run: string): Promise<{ peak: number; levels: SustainLevel[] }> {
+  const k = keys(`${run}:`);
+  const client = connect(redis.url, "flusher", 60_000);
+  const wb = await startService({ REDIS_URL: redis.url, DATABASE_URL: url, KEY_PREFIX: `${run}:`, LOG_LEVEL: "warn" }, { cmd: [BINARY] });
+  const drained = async () => {
+    while ((await client.xlen(k.stream)) > 0) await Bun.sleep(50);
+  };
+  try {
+    await wrk({ url: wb.base, seconds: 2, connections: 64, threads: 1, runId: `${run}-warm` });
+    await drained();
+    const peak = (await wrk({ url: wb.base, seconds: 5, connections: 64, threads: 1, runId: `${run}-peak` })).rps;
+    await drained();
+    const levels: SustainLevel[] = [];
+    for (let f = 0.5; f <= 1.51; f += 0.1) {
+      const rate = f * peak;
+      const t: number[] = [];
+      const backlog: number[] = [];
+      const started = performance.now();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          t.push((performance.now() - started) / 1000);
+          backlog.push(await client.xlen(k.stream));
+          await Bun.sleep(250);
+        }
+      })();
+      const r = await constantLoad({ port: wb.port, rate, seconds: SUSTAIN_SECONDS, runId: `${run}-${levels.length}` });
+      sampling = false;
+      await sampler;
+      const half = Math.max(0, t.findIndex((x) => x >= SUSTAIN_SECONDS / 2));
+      const level = judgeLevel(rate, r, t.slice(half), backlog.slice(half));
+      levels.push(level);
+      log(`  ${kind}: ${rate.toFixed(0)}/s (${(f * 100).toFixed(0)} % of peak ${peak.toFixed(0)}/s): backlog ≤ ${level.maxBacklog}, ${level.growthPerSecond.toFixed(0)}/s, ${level.flat ? "flat" : "growing"}`);
+      await drained();
+      if (!level.flat) break;
+    }
+    return { peak, levels };
+  } finally {
+    wb.proc.kill("SIGTERM");
+    await wb.proc.exited;
+    client.disconnect();
+  }
+}
+
 interface Row {
   kind: StoreKind;
   drain: Spread;
   ceiling: Spread;
   ratio: Spread;
+  sustained?: { peak: number; rate: number; levels: SustainLevel[] };
 }
 
 const rows: Row[] = [];
@@ -119,7 +172,15 @@ try {
       }
       log(`${kind} round ${r + 1}: drain ${drains.at(-1)!.toFixed(0)}/s, ceiling ${ceilings.at(-1)!.toFixed(0)} rows/s${m2.length ? `, mysql2 ${m2.at(-1)!.toFixed(0)} rows/s` : ""}`);
     }
-    rows.push({ kind, drain: spread(drains), ceiling: spread(ceilings), ratio: spread(drains.map((d, i) => d / ceilings[i]!)) });
+    const db = await createStoreDatabase(kind);
+    let sustained: Row["sustained"];
+    try {
+      const s = await sustainedOn(kind, db.url, redis, `s-${kind}`);
+      sustained = { ...s, rate: Math.max(0, ...s.levels.filter((l) => l.flat).map((l) => l.rate)) };
+    } finally {
+      await db.drop();
+    }
+    rows.push({ kind, drain: spread(drains), ceiling: spread(ceilings), ratio: spread(drains.map((d, i) => d / ceilings[i]!)), sustained });
     if (kind === "mysql") mysqlClients = { bun: spread(bun), mysql2: spread(m2) };
   }
 } finally {
@@ -141,6 +202,17 @@ const lines = [
   "| store | drain, entries/s | the store's batch upsert alone, rows/s | ratio | bar | result |",
   "|---|---|---|---|---|---|",
   ...rows.map((r) => `| ${r.kind} | ${f(r.drain)} | ${f(r.ceiling)} | ${f(r.ratio, 2)}× | ≥ 0.5× | ${r.ratio.median >= 0.5 ? "pass" : "**FAIL**"} |`),
+  "",
+  `Sustained write rate per store: POST /set at constant rates for ${SUSTAIN_SECONDS} s each, from half of the store's peak (wrk, 64 connections, 5 s) up in steps of 10 % of it (to 150 %), until the backlog is not flat (it grows by 1 % of the arrival rate or more over the second half, or holds more than 2 s of arrivals, or a request fails):`,
+  "",
+  "| store | peak (64 connections) | highest flat rate | share of peak | levels tried |",
+  "|---|---|---|---|---|",
+  ...rows
+    .filter((r) => r.sustained)
+    .map((r) => {
+      const s = r.sustained!;
+      return `| ${r.kind} | ${s.peak.toFixed(0)}/s | ${s.rate.toFixed(0)}/s | ${((100 * s.rate) / s.peak).toFixed(0)} % | ${s.levels.map((l) => `${l.rate.toFixed(0)}/s ${l.flat ? "flat" : "growing"}`).join("; ")} |`;
+    }),
   "",
   ...(mysqlClients
     ? [

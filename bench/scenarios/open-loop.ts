@@ -75,11 +75,15 @@ async function measureLevel(env: BenchEnv, p: Params, wb: System, rate: number):
     0,
     t.findIndex((x) => x >= p.sustainSeconds / 2),
   );
-  const secondHalf = backlog.slice(half);
-  const growth = secondHalf.length >= 3 ? slope(t.slice(half), secondHalf) : NaN;
-  const maxBacklog = Math.max(...secondHalf);
-  const flat = r.ok === r.sent && r.achieved >= 0.97 * rate && growth <= 0.01 * rate && maxBacklog <= 2 * rate;
   await env.waitDrained();
+  return judgeLevel(rate, r, t.slice(half), backlog.slice(half));
+}
+
+/** The flatness rule of a sustained level, from the backlog samples of the run's second half. */
+export function judgeLevel(rate: number, r: ConstantResult, t: number[], backlog: number[]): SustainLevel {
+  const growth = backlog.length >= 3 ? slope(t, backlog) : NaN;
+  const maxBacklog = Math.max(...backlog);
+  const flat = r.ok === r.sent && r.achieved >= 0.97 * rate && growth <= 0.01 * rate && maxBacklog <= 2 * rate;
   return { rate, achieved: r.achieved, growthPerSecond: growth, maxBacklog, flat };
 }
 
