@@ -11,7 +11,7 @@ import { coalescing, drain } from "./scenarios/drain";
 import { latencyAt, sustained, visibility } from "./scenarios/open-loop";
 import { throughput } from "./scenarios/throughput";
 import { versusDirect } from "./scenarios/direct";
-import { byValueSize } from "./scenarios/values";
+import { byValueSize, memoryPerWrite } from "./scenarios/values";
 import { api, memoryUnderEviction } from "./scenarios/api";
 
 const p = process.argv.includes("--quick") ? QUICK : FULL;
@@ -116,6 +116,16 @@ try {
       const wb3 = await env.freshWriteback();
       const v = await byValueSize(env, p, wb3, log);
       await wb3.stop();
+      const mem = await memoryPerWrite(env);
+      figures.push({
+        figure: "Redis memory per unpersisted write (cache entry + stream entry), 32 B / 1 KiB / 16 KiB values",
+        value: mem.map((m) => `${Math.round(m.perWrite).toLocaleString("en-US")} B`).join(" / "),
+        baseline: `values ${mem.map((m) => m.bytes.toLocaleString("en-US")).join(" / ")} B`,
+        ratio: mem.map((m) => `${(m.perWrite / m.bytes).toFixed(2)}×`).join(" / "),
+        bar: "—",
+        pass: undefined,
+      });
+      notes.push(`Of the Redis memory per unpersisted write, the stream's share: ${mem.map((m) => `${m.bytes.toLocaleString("en-US")} B values ${Math.round(m.streamPerWrite)} B`).join(", ")}.`);
       for (const size of v.sizes.slice(1)) {
         figures.push({
           figure: `write throughput with ${size.bytes / 1024} KiB values vs 32-byte values, 64 connections`,

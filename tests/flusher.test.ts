@@ -279,3 +279,83 @@ describe("dead letters and recovery", () => {
     }
   });
 });
+
+describe("entries of large values carry no value (the cache hash holds it)", () => {
+  test("an unpersisted write of a large value costs Redis its value once: the stream holds its key and version", async () => {
+    const h = await harness(dbUrl);
+    try {
+      const value = "v".repeat(10_000);
+      for (let i = 0; i < 100; i++) expect((await h.post(`big:${i}`, value)).status).toBe(200);
+      const streamBytes = Number(await h.redis.call("MEMORY", "USAGE", h.keys.stream, "SAMPLES", "0"));
+      expect(streamBytes).toBeLessThan(100 * 1000); // the values alone would be 1,000,000 bytes
+      const [, fields] = (await h.redis.xrange(h.keys.stream, "-", "+", "COUNT", 1))[0]!;
+      expect(fields).toEqual(["k", "big:0", "ver", expect.any(String), "n", "10000"]);
+      // A small value travels in the entry too: reading it back from the hash would cost more.
+      await h.post("small", "tiny");
+      const [, last] = (await h.redis.xrevrange(h.keys.stream, "+", "-", "COUNT", 1))[0]!;
+      expect(last).toEqual(["k", "small", "v", "tiny", "ver", expect.any(String)]);
+      h.startFlusher();
+      await waitFor("persisted", async () => (await h.store.get("big:99"))?.value === value);
+      expect((await h.store.get("big:0"))?.value).toBe(value);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("a write whose value was overwritten before the flush persists the newer value and version", async () => {
+    const h = await harness(dbUrl);
+    try {
+      const [older, newer] = ["old".repeat(200), "new".repeat(200)];
+      await h.post("big:k", older);
+      const v2 = await versionOf(await h.post("big:k", newer));
+      // Only the first write's entry is read: the flusher finds the newer value in the hash.
+      const [first] = (await h.redis.xrange(h.keys.stream, "-", "+", "COUNT", 1))!;
+      await h.redis.xtrim(h.keys.stream, "MINID", first![0]);
+      h.startFlusher();
+      await waitForDb(h.store, "big:k", v2);
+      expect(await h.store.get("big:k")).toMatchObject({ value: newer, version: v2 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("an entry whose cache entry is gone: acknowledged if the database has it, else a dead letter naming the key", async () => {
+    const h = await harness(dbUrl);
+    try {
+      const big = "a".repeat(1000);
+      const v = await versionOf(await h.post("gone:persisted", big));
+      h.startFlusher();
+      await waitForDb(h.store, "gone:persisted", v);
+      await h.drainFlushers(2000);
+      // A replay of that entry after its clean cache entry expired: nothing to do.
+      await h.redis.del(h.keys.cache("gone:persisted"));
+      await h.redis.xadd(h.keys.stream, "*", "k", "gone:persisted", "ver", String(v), "n", "1");
+      // A write whose cache entry was removed before it was persisted (an allkeys-* eviction).
+      const lostVersion = await versionOf(await h.post("gone:lost", big));
+      await h.redis.del(h.keys.cache("gone:lost"));
+      h.startFlusher();
+      await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      const list = (await (await h.request("/dead-letters")).json()) as { deadLetters: { key: string; version: number; reason: string; value: string | null }[] };
+      expect(list.deadLetters).toEqual([expect.objectContaining({ key: "gone:lost", version: lostVersion, reason: "value missing from the cache", value: null })]);
+      expect(await h.store.get("gone:lost")).toBeUndefined();
+      expect((await h.store.get("gone:persisted"))?.value).toBe(big);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("a write dead-lettered after too many deliveries keeps its value", async () => {
+    const h = await harness(dbUrl, { FLUSH_MAX_DELIVERIES: "1" });
+    try {
+      await h.post("dl:tired", "its value".repeat(100));
+      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
+      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream, ">");
+      h.startFlusher(0); // its pending re-read is the second delivery
+      await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
+      const list = (await (await h.request("/dead-letters")).json()) as { deadLetters: { key: string; value: string | null; reason: string }[] };
+      expect(list.deadLetters[0]).toMatchObject({ key: "dl:tired", value: "its value".repeat(100), reason: "too many deliveries" });
+    } finally {
+      await h.close();
+    }
+  });
+});

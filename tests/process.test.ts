@@ -37,11 +37,12 @@ const backlog = async (prefix: string) => {
 };
 
 describe("crashes lose no acknowledged write", () => {
-  test("SIGKILL under load, then restart: every acknowledged write reaches Postgres", async () => {
+  // Values of 600 bytes: their stream entries carry no value, the cache hash does (entry.ts).
+  test.each([["small", 0], ["large", 600]])("SIGKILL under load, then restart: every acknowledged write reaches Postgres (%s values)", async (_, bytes) => {
     s.redis = await PrivateRedis.start();
     const env = { KEY_PREFIX: "crash:", CONSUMER_NAME: "node-a" };
     const first = await start(env);
-    const check = new Checker();
+    const check = new Checker(bytes as number);
     let stop = false;
     const load = check.load(first.base, 200, () => stop);
     await waitFor("some writes", async () => check.acked.size >= 100);
@@ -55,13 +56,20 @@ describe("crashes lose no acknowledged write", () => {
     await waitFor("backlog drained", async () => (await backlog("crash:")) === 0);
   });
 
-  test.each(["before-write", "after-commit", "after-ack"])(
-    "a crash at %s of a batch loses nothing once restarted",
-    async (point) => {
+  test.each([
+    ["before-write", 0],
+    ["after-commit", 0],
+    ["after-ack", 0],
+    ["before-write", 600],
+    ["after-commit", 600],
+    ["after-ack", 600],
+  ])(
+    "a crash at %s of a batch loses nothing once restarted (values padded to %d bytes)",
+    async (point, bytes) => {
       s.redis = await PrivateRedis.start();
       const env = { KEY_PREFIX: `cp-${point}:`, CONSUMER_NAME: "node-b" };
-      const crashing = await start({ ...env, CRASH_POINT: point });
-      const check = new Checker();
+      const crashing = await start({ ...env, CRASH_POINT: point as string });
+      const check = new Checker(bytes as number);
       for (let i = 0; i < 50; i++) await check.write(crashing.base, `cp:${i % 10}`, `v${i}`);
       await crashing.proc.exited; // the flusher killed the whole process at the crash point
       expect(crashing.proc.signalCode).toBe("SIGKILL");
@@ -109,10 +117,10 @@ describe("graceful shutdown", () => {
 });
 
 describe("Redis faults", () => {
-  test("redis-server kill -9 and restart (AOF): writes fail fast with 503, then recover; nothing acknowledged is lost", async () => {
+  test.each([["small", 0], ["large", 600]])("redis-server kill -9 and restart (AOF): writes fail fast with 503, then recover; nothing acknowledged is lost (%s values)", async (_, bytes) => {
     s.redis = await PrivateRedis.start();
     const svc = await start({ KEY_PREFIX: "rk:", REDIS_COMMAND_TIMEOUT_MS: "500" });
-    const check = new Checker();
+    const check = new Checker(bytes as number);
     for (let i = 0; i < 100; i++) await check.write(svc.base, `rk:${i % 20}`, `a${i}`);
     await s.redis.kill();
 

@@ -68,13 +68,13 @@ export class BenchEnv {
   }
 
   /** Writes through the real write script straight into Redis (500 writes a call), for drain runs. */
-  async fill(n: number, key: (i: number) => string): Promise<void> {
+  async fill(n: number, key: (i: number) => string, value = VALUE): Promise<void> {
     const PER_CALL = 500;
     const PIPE = 20;
     for (let i = 0; i < n; i += PER_CALL * PIPE) {
       const p = this.client.pipeline() as unknown as WritebackRedis & { exec(): Promise<unknown> };
       for (let j = i; j < Math.min(n, i + PER_CALL * PIPE); j += PER_CALL) {
-        const writes = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => ({ op: "s" as const, key: key(j + x), value: VALUE }));
+        const writes = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => ({ op: "s" as const, key: key(j + x), value }));
         p.wbSet(...setScriptArgs(this.k, writes, 0, 0));
       }
       await p.exec();

@@ -34,3 +34,32 @@ export async function byValueSize(env: BenchEnv, p: Params, wb: System, log: (m:
     sizes: VALUE_SIZES.map((bytes, j) => ({ bytes, rps: spread(rps[j]!), ratio: spread(rps[j]!.map((x, k) => x / rps[0]![k]!)) })),
   };
 }
+
+export interface MemoryPerWrite {
+  bytes: number;
+  /** Redis used_memory per unpersisted write */
+  perWrite: number;
+  /** of which the stream */
+  streamPerWrite: number;
+}
+
+/**
+ * What Redis holds per unpersisted write, by value size: 10,000 distinct writes through the
+ * write script with no flusher running, used_memory and the stream's MEMORY USAGE after, per
+ * write. Run with no writeback running; empties the bench's own Redis first.
+ */
+export async function memoryPerWrite(env: BenchEnv): Promise<MemoryPerWrite[]> {
+  const N = 10_000;
+  const out: MemoryPerWrite[] = [];
+  for (const bytes of VALUE_SIZES) {
+    await env.client.flushall();
+    const used = async () => Number(/used_memory:(\d+)/.exec(await env.client.info("memory"))?.[1]);
+    const before = await used();
+    await env.fill(N, (i) => `mem${bytes}:${i}`, "m".repeat(bytes));
+    const after = await used();
+    const stream = Number(await env.client.call("MEMORY", "USAGE", env.k.stream, "SAMPLES", "0"));
+    out.push({ bytes, perWrite: (after - before) / N, streamPerWrite: stream / N });
+  }
+  await env.client.flushall();
+  return out;
+}

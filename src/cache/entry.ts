@@ -1,7 +1,11 @@
-// The write stream's entry format, in one place on the TypeScript side. A set is
-// {k: key, v: value, ver: version}; a delete is {k, ver, del: "1"} (no value). An entry's id
-// starts with the Redis time in ms at which the write was acknowledged. The scripts that
-// append entries (set.lua, redrive.lua) write these same fields.
+// The write stream's entry format, in one place on the TypeScript side. A write of a value
+// shorter than 512 bytes is {k: key, v: value, ver: version}. A write of a larger value is
+// {k, ver, n: the value's length in bytes}: its value is not repeated in the stream, it is in
+// the key's cache hash, which keeps it (no TTL, never evicted) until a version at least as new
+// is persisted, and the flusher reads it from there (values.lua). A delete is {k, ver, del: "1"}.
+// Re-driven dead letters are appended as sets that carry their value. An entry's id starts
+// with the Redis time in ms at which the write was acknowledged. The scripts that append
+// entries (set.lua, incr.lua, redrive.lua) write these same fields.
 
 /** Raw field/value list of a stream entry as Redis returns it. */
 export type EntryFields = string[];
@@ -15,6 +19,10 @@ export interface Entry {
   version?: number;
   /** a delete: it carries no value */
   deleted: boolean;
+  /** a set whose value is in the key's cache hash (at this version or newer), not in the entry */
+  inCache: boolean;
+  /** the value's length in bytes, as the entry declares it (0 when it does not) */
+  size: number;
 }
 
 export function entryFields(fields: EntryFields): Map<string, string> {
@@ -27,18 +35,25 @@ export function entryFields(fields: EntryFields): Map<string, string> {
 export function readEntry(fields: EntryFields): Entry {
   let key: string | undefined, value: string | undefined, ver: string | undefined;
   let deleted = false;
+  let size = 0;
+  let sized = false;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i];
     if (name === "k") key = fields[i + 1];
     else if (name === "v") value = fields[i + 1];
     else if (name === "ver") ver = fields[i + 1];
     else if (name === "del") deleted = fields[i + 1] === "1";
+    else if (name === "n") {
+      sized = true;
+      size = Number(fields[i + 1]) || 0;
+    }
   }
   const version = ver !== undefined && /^\d{1,16}$/.test(ver) ? Number(ver) : NaN;
-  return { key, value, version: Number.isSafeInteger(version) ? version : undefined, deleted };
+  const inCache = !deleted && value === undefined && sized;
+  return { key, value, version: Number.isSafeInteger(version) ? version : undefined, deleted, inCache, size };
 }
 
-/** The fields of a set (value) or a delete (value null). */
+/** The fields of a set that carries its value, or of a delete (value null): what dead letters hold. */
 export function encodeEntry(key: string, value: string | null, version: number): EntryFields {
   return value === null ? ["k", key, "ver", String(version), "del", "1"] : ["k", key, "v", value, "ver", String(version)];
 }
@@ -48,9 +63,16 @@ export function idTimeMs(id: string): number {
   return Number(id.slice(0, id.indexOf("-")));
 }
 
-/** Roughly what an entry weighs in memory and on the wire: its fields' characters. */
+/**
+ * Roughly what an entry weighs once its value is read: its fields' characters, plus the value
+ * it declares (`n`) when the value is in the cache hash.
+ */
 export function entryBytes(fields: EntryFields | null): number {
   let n = 0;
-  if (fields) for (const f of fields) n += f.length;
+  if (!fields) return n;
+  for (let i = 0; i < fields.length; i++) {
+    n += fields[i]!.length;
+    if (fields[i] === "n" && i % 2 === 0) n += Number(fields[i + 1]) || 0;
+  }
   return n;
 }

@@ -11,6 +11,11 @@ type StreamReply = [stream: string, entries: RawEntry[]][] | null;
 
 /** Entry ids per acknowledge-and-trim script call (ack.lua). */
 export const ACK_CHUNK = 250;
+/** Keys per values.lua call: one call never holds Redis for long. */
+export const VALUES_CHUNK = 500;
+
+/** A key's cache hash as the flusher finds it: absent, a tombstone (value null), or a value. */
+export type CachedValue = { value: string | null; version: number } | undefined;
 
 export class ConsumerGroup {
   constructor(
@@ -68,6 +73,29 @@ export class ConsumerGroup {
     args.push("STREAMS", this.k.stream, from);
     const reply = (await this.redis.call("XREADGROUP", ...args)) as StreamReply;
     return reply?.[0]?.[1] ?? [];
+  }
+
+  /**
+   * The current value and version of each key in its cache hash (values.lua), in order, in
+   * calls of at most VALUES_CHUNK keys and about `maxBytes` of values (by `sizes`, what the
+   * entries declared), so no reply is huge.
+   */
+  async values(keys: string[], sizes: number[], maxBytes: number): Promise<CachedValue[]> {
+    const out: CachedValue[] = [];
+    for (let i = 0; i < keys.length; ) {
+      let j = i;
+      let bytes = 0;
+      while (j < keys.length && j - i < VALUES_CHUNK && (j === i || bytes + sizes[j]! <= maxBytes)) bytes += sizes[j++]!;
+      const reply = await this.redis.wbValues(j - i, ...keys.slice(i, j).map((key) => this.k.cache(key)));
+      for (let x = 0; x < j - i; x++) {
+        const value = reply[2 * x] ?? null;
+        const ver = reply[2 * x + 1];
+        const version = ver == null ? NaN : Number(ver);
+        out.push(Number.isSafeInteger(version) ? { value, version } : undefined);
+      }
+      i = j;
+    }
+    return out;
   }
 
   /** One XAUTOCLAIM step: entries idle longer than `idleMs` on any consumer become ours. */

@@ -8,6 +8,7 @@ import deadLua from "./dead.lua" with { type: "text" };
 import fillLua from "./fill.lua" with { type: "text" };
 import incrLua from "./incr.lua" with { type: "text" };
 import leaseLua from "./lease.lua" with { type: "text" };
+import valuesLua from "./values.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
 export interface WritebackRedis extends Redis {
@@ -20,6 +21,8 @@ export interface WritebackRedis extends Redis {
   /** stream, cache hash, maxBacklog, maxLagMs, key, by, base ('' = not read) (incr.lua) */
   wbIncr(stream: string, cache: string, maxBacklog: number, maxLagMs: number, key: string, by: string, base: string): Promise<string[]>;
   wbDead(stream: string, dead: string, group: string, ...letters: string[]): Promise<number>;
+  /** numKeys, cache hashes... (values.lua): value and version of each, null where absent */
+  wbValues(...args: (string | number)[]): Promise<(string | null)[]>;
   /** a consumer name's key, this instance's id, TTL ms (0 = release) (lease.lua): 1 held, 0 another's */
   wbLease(key: string, id: string, ttlMs: number): Promise<number>;
 }
@@ -70,6 +73,7 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
   redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
   redis.defineCommand("wbLease", { numberOfKeys: 1, lua: leaseLua });
+  redis.defineCommand("wbValues", { lua: valuesLua }); // the key count comes first in each call
   // Errors also surface on the commands that fail; without a listener an 'error' event would
   // crash the process. Logged at most once per interval, so an outage is visible, not a flood.
   let lastLogged = 0;

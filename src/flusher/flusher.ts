@@ -8,7 +8,7 @@
 // non-blocking reads until the stream is empty or the grace period ends) -> stopped.
 // Every wait (backoff, linger) ends early when a drain starts and never outlasts its deadline.
 import type { Config } from "../config";
-import { entryBytes, encodeEntry, idTimeMs, type RawEntry } from "../cache/entry";
+import { entryBytes, encodeEntry, idTimeMs, readEntry, type RawEntry } from "../cache/entry";
 import type { DeadLetter } from "../cache/dead";
 import { redisErrorCode } from "../cache/errors";
 import { ConsumerGroup } from "../cache/group";
@@ -287,9 +287,13 @@ export class Flusher {
         else entries.push(e);
       }
     }
-    const { rows, ids, poison } = coalesce(entries);
+    const coalesced = coalesce(entries);
+    const { ids, poison } = coalesced;
     let committed: EntryRow[] = [];
     for (const p of poison) dead.push({ id: p.id, fields: p.fields, reason: p.reason });
+    const resolved = await this.retrying("values", () => this.withValues(coalesced.rows, dead));
+    if (!resolved) return; // out of time while draining: nothing acknowledged
+    const rows = resolved;
     if (rows.length > 0) {
       const result = await this.retrying("flush", () => {
         crashPoint("before-write");
@@ -316,6 +320,9 @@ export class Flusher {
       this.metrics.observe("writeback_batch_entries", entries.length);
     }
     if (dead.length > 0) {
+      const letters = await this.retrying("dead-letter values", () => this.lettersWithValues(dead));
+      if (!letters) return;
+      dead.splice(0, dead.length, ...letters);
       // Written and acknowledged in one step; if that cannot happen before a drain's
       // deadline, nothing of this batch is acknowledged: it is all read again next start.
       const moved = await this.retrying("dead-letter", async () => {
@@ -336,6 +343,70 @@ export class Flusher {
     if (!acked) return; // out of time while draining: persisted, and replayed harmlessly next start
     crashPoint("after-ack");
     this.metrics.inc("writeback_flushed_entries_total", undefined, ids.length);
+  }
+
+  /**
+   * Completes the rows whose value is in the cache hash (the entries of writes carry none):
+   * each gets the hash's current value and version, which is at least the entry's (the hash
+   * keeps a dirty value until a version at least as new is persisted, ack.lua), so the guard and
+   * coalescing hold as if the entry had carried it. A hash that is gone or older means the
+   * entry was persisted before its cache entry expired or was evicted: the database is asked,
+   * and if it does not hold the entry's version, the write is lost (only an allkeys-* eviction
+   * policy or a hand-deleted key can do that): it becomes a dead letter naming the key, with
+   * no value to re-drive. The caller's `dead` gains those; the rows to persist are returned.
+   */
+  private async withValues(rows: EntryRow[], dead: DeadLetter[]): Promise<EntryRow[]> {
+    const need = rows.filter((r) => r.inCache);
+    if (need.length === 0) return rows;
+    const found = await this.group.values(
+      need.map((r) => r.key),
+      need.map((r) => r.size ?? 0),
+      this.config.FLUSH_BATCH_BYTES / 8,
+    );
+    const missing: EntryRow[] = [];
+    const out: EntryRow[] = [];
+    let n = 0;
+    for (const r of rows) {
+      if (!r.inCache) {
+        out.push(r);
+        continue;
+      }
+      const v = found[n++];
+      if (v && v.version >= r.version) out.push({ key: r.key, value: v.value, version: v.version, id: r.id });
+      else missing.push(r);
+    }
+    if (missing.length === 0) return out;
+    const persisted = await this.store.versions(missing.map((r) => r.key));
+    for (const r of missing) {
+      if ((persisted.get(r.key) ?? -1) >= r.version) continue; // persisted already; acknowledged with the rest
+      dead.push({
+        id: r.id,
+        fields: ["k", r.key, "ver", String(r.version)],
+        reason: "value missing from the cache",
+        error: "the key's cache entry is gone or older than this write, and the database does not hold it: evicted under an allkeys-* policy, deleted by hand, or lost by Redis",
+      });
+      log.error("a write's value is missing from the cache; dead-lettered without it", { key: r.key, version: r.version });
+    }
+    return out;
+  }
+
+  /** Dead letters keep the value: a letter of a write whose value is in the cache hash gets it from there. */
+  private async lettersWithValues(letters: DeadLetter[]): Promise<DeadLetter[]> {
+    const need = letters
+      .map((d, i) => ({ i, e: d.fields ? readEntry(d.fields) : undefined }))
+      .filter((x) => x.e?.inCache && x.e.key !== undefined && x.e.version !== undefined);
+    if (need.length === 0) return letters;
+    const found = await this.group.values(
+      need.map((x) => x.e!.key!),
+      need.map((x) => x.e!.size),
+      this.config.FLUSH_BATCH_BYTES / 8,
+    );
+    const out = [...letters];
+    need.forEach((x, n) => {
+      const v = found[n];
+      if (v && v.version >= x.e!.version!) out[x.i] = { ...out[x.i]!, fields: encodeEntry(x.e!.key!, v.value, v.version) };
+    });
+    return out;
   }
 
   private observePersistLag(ids: string[]): void {

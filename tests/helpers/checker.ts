@@ -12,7 +12,11 @@ export class Checker {
   /** the longest any one write took to answer, acknowledged or not */
   slowestMs = 0;
 
+  /** `valueBytes` > 0: every value written is padded to that many bytes (a large value's stream entry does not carry it) */
+  constructor(private valueBytes = 0) {}
+
   async write(base: string, key: string, value: string): Promise<number> {
+    value = value.padEnd(this.valueBytes, ".");
     this.attempts++;
     const started = performance.now();
     let r: Response;
