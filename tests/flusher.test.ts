@@ -359,3 +359,20 @@ describe("entries of large values carry no value (the cache hash holds it)", () 
     }
   });
 });
+
+describe("the entry format", () => {
+  test("keys and values with any characters, empty values and large emoji values reach Postgres exactly", async () => {
+    const h = await harness(dbUrl);
+    try {
+      const pairs = [["fmt:a=b", "1=2"], ["fmt:#", "#5"], ["fmt:-", "-"], ["fmt:ß🙂", "🙂".repeat(300)], ["fmt:empty", ""]];
+      const versions = await Promise.all(pairs.map(async ([k, v]) => versionOf(await h.post(k!, v!))));
+      h.startFlusher();
+      for (const [i, [k, v]] of pairs.entries()) {
+        await waitForDb(h.store, k!, versions[i]!);
+        expect((await h.store.get(k!))?.value).toBe(v!);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -60,7 +60,7 @@ export function encodeEntry(key: string, value: string | null, version: number):
 
 /** The Redis time (ms) at which the entry with this id was appended: when its write was acknowledged. */
 export function idTimeMs(id: string): number {
-  return Number(id.slice(0, id.indexOf("-")));
+  return parseInt(id, 10); // the digits before the "-"
 }
 
 /**
