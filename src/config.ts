@@ -77,6 +77,13 @@ export const ConfigSchema = T.Object({
     "age of the oldest unpersisted write above which writes answer 503 (0 = unlimited; else at least FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS)",
   ),
   REDIS_COMMAND_TIMEOUT_MS: Int(2 * SECOND, 10, MINUTE, "a Redis command on the request path fails after this long"),
+  REDIS_WAIT_REPLICAS: Int(
+    0,
+    0,
+    64,
+    "answer a write only once Redis's WAIT confirms this many replicas have it (0 = on the master's word); a failover then loses no acknowledged write",
+  ),
+  REDIS_WAIT_TIMEOUT_MS: Int(1000, 1, MINUTE, "with REDIS_WAIT_REPLICAS: how long WAIT may take before the write answers 503 REPLICATION_TIMEOUT (it may still land)"),
   ADMIN_TOKEN: T.String({
     default: "",
     description: "Bearer token for /dead-letters* (and /metrics with METRICS_AUTH=admin); unset: those answer only on loopback",

@@ -27,6 +27,10 @@ export const redisUnavailable = () =>
   new AppError("REDIS_UNAVAILABLE", 503, "the cache is unavailable; the write was not accepted, retry", {
     "Retry-After": "1",
   });
+export const replicationTimeout = (detail: string) =>
+  new AppError("REPLICATION_TIMEOUT", 503, `${detail}; not acknowledged: it may still land (and be persisted), retry`, {
+    "Retry-After": "1",
+  });
 export const dbUnavailable = () =>
   new AppError("DB_UNAVAILABLE", 503, "the database is unavailable; retry", { "Retry-After": "1" });
 export const backlogFull = (why: string) =>

@@ -13,6 +13,7 @@ import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { Write } from "./writer";
 import { log } from "../log";
 import { Writer } from "./writer";
+import { replicated } from "./replicas";
 
 export class ApiCache {
   private redis: WritebackRedis;
@@ -59,7 +60,8 @@ export class ApiCache {
     const c = this.config;
     let reply: string[];
     try {
-      reply = await this.timed(this.redis.wbIncr(this.k.stream, this.k.cache(key), c.MAX_BACKLOG, c.MAX_LAG_MS, key, String(by), base ?? ""));
+      const write = this.redis.wbIncr(this.k.stream, this.k.cache(key), c.MAX_BACKLOG, c.MAX_LAG_MS, key, String(by), base ?? "");
+      reply = await this.timed(replicated(this.redis, write, c.REDIS_WAIT_REPLICAS, c.REDIS_WAIT_TIMEOUT_MS), c.REDIS_WAIT_REPLICAS > 0 ? c.REDIS_WAIT_TIMEOUT_MS : 0);
     } catch (err) {
       throw fromScriptError(err);
     }
@@ -81,8 +83,8 @@ export class ApiCache {
    * Rejects with CacheTimeoutError after REDIS_COMMAND_TIMEOUT_MS: the client runs one
    * pipeline at a time, so a call queued behind a hanging one would otherwise wait twice.
    */
-  private timed<T>(work: Promise<T>): Promise<T> {
-    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS;
+  private timed<T>(work: Promise<T>, extraMs = 0): Promise<T> {
+    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS + extraMs;
     return deadline(work, ms, () => new CacheTimeoutError(ms));
   }
 

@@ -22,6 +22,14 @@ export class CacheTimeoutError extends Error {
   }
 }
 
+/** The write reached the master but not REDIS_WAIT_REPLICAS replicas in time: not acknowledged, though it may still land. */
+export class ReplicationTimeoutError extends Error {
+  readonly code = "REPLICATION_TIMEOUT";
+  constructor(wanted: number, got: number, ms: number) {
+    super(`the write reached Redis but ${got} of the ${wanted} replicas required (REDIS_WAIT_REPLICAS) within ${ms} ms`);
+  }
+}
+
 /** The Redis error code is the first word of a reply error ("OOM", "NOGROUP", "WBBACKLOG"). */
 export function redisErrorCode(err: unknown): string | undefined {
   if (err && typeof err === "object" && (err as Error).name === "ReplyError") {

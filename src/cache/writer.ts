@@ -13,6 +13,7 @@ import type { Keys } from "../keys";
 import { log } from "../log";
 import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { WritebackRedis } from "./redis";
+import { replicated } from "./replicas";
 
 // A call stays small enough that Redis never runs one script for long.
 const MAX_WRITES = 256;
@@ -50,7 +51,7 @@ export class Writer {
   constructor(
     private redis: WritebackRedis,
     private k: Keys,
-    private config: Pick<Config, "MAX_BACKLOG" | "MAX_LAG_MS" | "REDIS_COMMAND_TIMEOUT_MS">,
+    private config: Pick<Config, "MAX_BACKLOG" | "MAX_LAG_MS" | "REDIS_COMMAND_TIMEOUT_MS" | "REDIS_WAIT_REPLICAS" | "REDIS_WAIT_TIMEOUT_MS">,
   ) {}
 
   /** Applies one write; resolves with its version once Redis has it. Rejects with BackpressureError, CacheTimeoutError or the client's error. */
@@ -98,18 +99,19 @@ export class Writer {
     this.call(batch);
   }
 
-  /** One set.lua call for `batch`, answered within REDIS_COMMAND_TIMEOUT_MS. */
+  /** One set.lua call for `batch` (and WAIT, with REDIS_WAIT_REPLICAS), answered within REDIS_COMMAND_TIMEOUT_MS (plus REDIS_WAIT_TIMEOUT_MS). */
   private call(batch: Pending[]): void {
     const args = setScriptArgs(this.k, batch, this.config.MAX_BACKLOG, this.config.MAX_LAG_MS);
     let settled = false;
-    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS;
+    const { REDIS_WAIT_REPLICAS: replicas, REDIS_WAIT_TIMEOUT_MS: waitMs } = this.config;
+    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS + (replicas > 0 ? waitMs : 0);
     const timer = setTimeout(() => {
       settled = true;
       this.noteStall(batch.length, ms);
       const err = new CacheTimeoutError(ms);
       for (const w of batch) w.reject(err);
     }, ms);
-    this.redis.wbSet(...args).then(
+    replicated(this.redis, this.redis.wbSet(...args), replicas, waitMs).then(
       (versions) => {
         clearTimeout(timer);
         if (!settled) batch.forEach((w, i) => w.resolve(versions[i]!));

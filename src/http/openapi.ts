@@ -70,7 +70,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
   422: "VALIDATION",
-  503: "REDIS_UNAVAILABLE, DB_UNAVAILABLE, BACKPRESSURE, SHUTTING_DOWN",
+  503: "REDIS_UNAVAILABLE, REPLICATION_TIMEOUT, DB_UNAVAILABLE, BACKPRESSURE, SHUTTING_DOWN",
 };
 const WAIT: never[] = [
   { name: "wait", in: "query" as const, schema: { type: "string", enum: ["persisted"] }, description: "answer once the write is committed to the database" },

@@ -1,10 +1,11 @@
 // What every write route shares: refuse while shutting down, check the body, apply the write
 // to the cache, count the outcome, map the cache's typed errors to the API's, and, when asked
 // (?wait=persisted), hold the answer until the written versions are committed.
-import { BackpressureError, NotAnIntegerError, OutOfRangeError } from "../cache/errors";
-import { AppError, backlogFull, invalid, notAnInteger, outOfRange, redisUnavailable, shuttingDown } from "../errors";
+import { BackpressureError, NotAnIntegerError, OutOfRangeError, ReplicationTimeoutError } from "../cache/errors";
+import { AppError, backlogFull, invalid, notAnInteger, outOfRange, redisUnavailable, replicationTimeout, shuttingDown } from "../errors";
 import type { Deps } from "./deps";
 import { queryParam } from "./url";
+import { errorFields, log } from "../log";
 
 const WAIT_DEFAULT_MS = 5000;
 const WAIT_MAX_MS = 60_000;
@@ -61,6 +62,8 @@ export function writer(d: Deps) {
         throw backlogFull(err.message);
       }
       metrics.inc("writeback_writes_total", { outcome: "unavailable" });
+      log.debug("write not accepted: Redis unavailable", errorFields(err));
+      if (err instanceof ReplicationTimeoutError) throw replicationTimeout(err.message);
       throw redisUnavailable();
     }
     metrics.inc("writeback_writes_total", { outcome: "ok" });

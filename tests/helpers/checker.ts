@@ -47,7 +47,8 @@ export class Checker {
       Array.from({ length: concurrency }, async () => {
         while (!stop()) {
           const n = i++;
-          await this.write(base, `load:${n % keys}`, `v${n}`);
+          // Like a client honouring Retry-After (briefly): a refused write is not retried at once.
+          if ((await this.write(base, `load:${n % keys}`, `v${n}`)) !== 200) await Bun.sleep(20);
         }
       }),
     );

@@ -1,11 +1,30 @@
 // A TCP proxy the test controls: `cut()` drops every connection and refuses new ones until
-// `restore()`. Used to take Postgres away from writeback without touching the shared server.
+// `restore()`; `retarget()` sends new connections elsewhere (a failover). Used to take
+// Postgres or Redis away from writeback without touching the shared servers.
 import type { Socket, TCPSocketListener } from "bun";
 
 interface Pair {
   client: Socket<Pair>;
   upstream?: Socket<Pair>;
+  /** bytes from the client before the upstream connection opened */
   pending: Uint8Array[];
+  /** bytes each side's socket did not take yet (a write may be partial): sent on drain, in order */
+  toClient: Uint8Array[];
+  toUpstream: Uint8Array[];
+}
+
+/** Writes what `queue` holds, then `chunk`, as far as the socket takes them; keeps the rest queued. */
+function send(socket: Socket<Pair>, queue: Uint8Array[], chunk?: Uint8Array): void {
+  if (chunk) queue.push(chunk);
+  while (queue.length > 0) {
+    const head = queue[0]!;
+    const n = socket.write(head);
+    if (n >= head.length) queue.shift();
+    else {
+      if (n > 0) queue[0] = head.subarray(n);
+      return; // the socket is full: drain() continues
+    }
+  }
 }
 
 export class TcpProxy {
@@ -30,7 +49,7 @@ export class TcpProxy {
       socket: {
         open(client) {
           if (self.down) return void client.end();
-          const pair: Pair = { client, pending: [] };
+          const pair: Pair = { client, pending: [], toClient: [], toUpstream: [] };
           client.data = pair;
           self.pairs.add(pair);
           Bun.connect<Pair>({
@@ -40,11 +59,14 @@ export class TcpProxy {
               open(up) {
                 up.data = pair;
                 pair.upstream = up;
-                for (const chunk of pair.pending) up.write(chunk);
+                for (const chunk of pair.pending) send(up, pair.toUpstream, chunk);
                 pair.pending = [];
               },
               data(up, chunk) {
-                up.data.client.write(chunk);
+                send(up.data.client, up.data.toClient, new Uint8Array(chunk));
+              },
+              drain(up) {
+                send(up, up.data.toUpstream);
               },
               close(up) {
                 up.data.client.end();
@@ -57,8 +79,11 @@ export class TcpProxy {
         },
         data(client, chunk) {
           const pair = client.data;
-          if (pair.upstream) pair.upstream.write(chunk);
+          if (pair.upstream) send(pair.upstream, pair.toUpstream, new Uint8Array(chunk));
           else pair.pending.push(new Uint8Array(chunk));
+        },
+        drain(client) {
+          send(client, client.data.toClient);
         },
         close(client) {
           client.data?.upstream?.end();
@@ -81,6 +106,14 @@ export class TcpProxy {
 
   restore(): void {
     this.down = false;
+  }
+
+  /** Sends new connections to another server from now on (a failover), dropping the current ones. */
+  retarget(host: string, port: number): void {
+    this.cut();
+    this.targetHost = host;
+    this.targetPort = port;
+    this.restore();
   }
 
   stop(): void {
