@@ -21,6 +21,22 @@ describe.each(STORE_KINDS)("%s store", (kind) => {
     await drop();
   });
 
+  test("instances claiming the owner at once of an empty database all read the one that won", async () => {
+    for (let round = 0; round < 3; round++) {
+      const db = await createStoreDatabase(kind);
+      const stores = Array.from({ length: 8 }, () => openStore({ url: db.url, max: 1, statementTimeoutMs: 5000, lockTimeoutMs: 2000 }));
+      try {
+        await stores[0]!.migrate();
+        await Promise.all(stores.map((s) => s.ping())); // connected, so the claims really race
+        const owners = await Promise.all(stores.map((s, i) => s.claimOwner(`claim-${i}:`)));
+        expect(new Set(owners).size).toBe(1);
+      } finally {
+        for (const s of stores) await s.close();
+        await db.drop();
+      }
+    }
+  });
+
   test("migrations are idempotent, also when several run at once", async () => {
     await Promise.all([store.migrate(), store.migrate(), store.migrate()]);
     expect(await store.ping()).toBe("ok");

@@ -72,8 +72,14 @@ export class PostgresStore implements Store {
   }
 
   async claimOwner(prefix: string): Promise<string> {
-    const [row] = await this.sql.unsafe<{ value: string }[]>(SQL.claimOwner, [prefix]);
-    return row!.value;
+    // Two instances (or threads) claiming at once: the second's INSERT waits for the first's
+    // and does nothing, and its SELECT, on the statement's older snapshot, sees no row yet.
+    // A new statement sees the committed one.
+    for (let attempt = 0; ; attempt++) {
+      const [row] = await this.sql.unsafe<{ value: string }[]>(SQL.claimOwner, [prefix]);
+      if (row) return row.value;
+      if (attempt >= 2) throw new Error("the owning KEY_PREFIX could neither be recorded nor read");
+    }
   }
 
   async upsert(rows: KeyedRow[]): Promise<number> {
