@@ -376,3 +376,31 @@ describe("the entry format", () => {
     }
   });
 });
+
+describe("memory", () => {
+  test("a flusher keeps nothing of the batches it flushed (100,000 writes of 600 bytes)", async () => {
+    const { setScriptArgs } = await import("../src/cache/writer");
+    const h = await harness(dbUrl, { FLUSH_BATCH: "2000" });
+    try {
+      const heap = () => {
+        Bun.gc(true);
+        return process.memoryUsage().heapUsed;
+      };
+      const f = h.startFlusher();
+      const value = "m".repeat(600);
+      // Warm up (connections, JIT, the first statements) before the baseline.
+      await h.redis.wbSet(...setScriptArgs(h.keys, Array.from({ length: 500 }, (_, i) => ({ op: "s" as const, key: `mem:w${i}`, value })), 0, 0));
+      await waitFor("warm-up flushed", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      const before = heap();
+      for (let i = 0; i < 100_000; i += 500) {
+        await h.redis.wbSet(...setScriptArgs(h.keys, Array.from({ length: 500 }, (_, j) => ({ op: "s" as const, key: `mem:${i + j}`, value })), 0, 0));
+      }
+      await waitFor("flushed", async () => (await h.redis.xlen(h.keys.stream)) === 0, 60_000);
+      // The values alone are 60 MB; a flusher that held on to its batches would keep them.
+      expect(heap() - before).toBeLessThan(20 * 1024 * 1024);
+      expect(f).toBeDefined();
+    } finally {
+      await h.close();
+    }
+  }, 90_000);
+});

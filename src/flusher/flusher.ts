@@ -84,7 +84,6 @@ export class Flusher {
       lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
     });
     this.entrySize = config.MAX_KEY_BYTES + config.MAX_VALUE_BYTES;
-    this.expired.catch(() => {}); // raced in retrying(); never an unhandled rejection
   }
 
   /** Replaces the database client after it threw from one of its own callbacks: its state is not to be trusted. */
@@ -100,9 +99,36 @@ export class Flusher {
     for (const wake of [...this.wakers]) wake();
   }
 
-  private expire: (err: DrainExpired) => void = () => {};
-  /** Rejects when a drain's deadline passes; pending until then. */
-  private expired: Promise<never> = new Promise<never>((_, reject) => (this.expire = reject));
+  /** Whether the drain's deadline passed, and the steps to abandon when it does. */
+  private hasExpired = false;
+  private onExpire = new Set<(err: DrainExpired) => void>();
+  private expire(err: DrainExpired): void {
+    this.hasExpired = true;
+    for (const abandon of [...this.onExpire]) abandon(err);
+  }
+
+  /**
+   * `work`, or a DrainExpired rejection when the drain's deadline passes first. Not a race
+   * against one long-lived promise: each race would leave a reaction on it, holding the
+   * step's result (a batch's rows) until the thread ends, a leak of every batch.
+   */
+  private untilExpired<T>(work: Promise<T>): Promise<T> {
+    if (this.hasExpired) return Promise.reject(new DrainExpired());
+    return new Promise<T>((resolve, reject) => {
+      const abandon = (err: DrainExpired) => reject(err);
+      this.onExpire.add(abandon);
+      work.then(
+        (v) => {
+          this.onExpire.delete(abandon);
+          resolve(v);
+        },
+        (e) => {
+          this.onExpire.delete(abandon);
+          reject(e);
+        },
+      );
+    });
+  }
 
   private get outOfTime(): boolean {
     return this.stopping && Date.now() >= this.drainDeadline;
@@ -421,7 +447,7 @@ export class Flusher {
         // A step still running at the drain's deadline (a driver waiting to reconnect, a
         // query on a silent connection) is abandoned: nothing it did is acknowledged, and
         // whatever it may still finish is replayed harmlessly next start.
-        return await Promise.race([work(), this.expired]);
+        return await this.untilExpired(work());
       } catch (err) {
         if (err instanceof DrainExpired) return undefined;
         if (err instanceof FatalError) throw err;
