@@ -16,9 +16,8 @@ import { createStoreDatabase, PrivateRedis, STORE_KINDS, type StoreKind } from "
 import { $ } from "bun";
 import { machine } from "./lib/procfs";
 import { spread, type Spread } from "./lib/stats";
-import { constantLoad } from "./lib/constant";
 import { wrk } from "./lib/wrk";
-import { judgeLevel, type SustainLevel } from "./scenarios/open-loop";
+import { runLevel, type SustainLevel } from "./scenarios/open-loop";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -106,22 +105,7 @@ async function sustainedOn(kind: StoreKind, url: string, redis: PrivateRedis, ru
     const levels: SustainLevel[] = [];
     for (let f = 0.5; f <= 1.51; f += 0.1) {
       const rate = f * peak;
-      const t: number[] = [];
-      const backlog: number[] = [];
-      const started = performance.now();
-      let sampling = true;
-      const sampler = (async () => {
-        while (sampling) {
-          t.push((performance.now() - started) / 1000);
-          backlog.push(await client.xlen(k.stream));
-          await Bun.sleep(250);
-        }
-      })();
-      const r = await constantLoad({ port: wb.port, rate, seconds: SUSTAIN_SECONDS, runId: `${run}-${levels.length}` });
-      sampling = false;
-      await sampler;
-      const half = Math.max(0, t.findIndex((x) => x >= SUSTAIN_SECONDS / 2));
-      const level = judgeLevel(rate, r, t.slice(half), backlog.slice(half));
+      const level = await runLevel(wb.port, rate, SUSTAIN_SECONDS, () => client.xlen(k.stream), `${run}-${levels.length}`);
       levels.push(level);
       log(`  ${kind}: ${rate.toFixed(0)}/s (${(f * 100).toFixed(0)} % of peak ${peak.toFixed(0)}/s): backlog ≤ ${level.maxBacklog}, ${level.growthPerSecond.toFixed(0)}/s, ${level.flat ? "flat" : "growing"}`);
       await drained();

@@ -57,6 +57,13 @@ export async function sustainLevel(env: BenchEnv, p: Params, rate: number): Prom
 }
 
 async function measureLevel(env: BenchEnv, p: Params, wb: System, rate: number): Promise<SustainLevel> {
+  const level = await runLevel(wb.port, rate, p.sustainSeconds, () => env.backlog(), runId("sus"));
+  await env.waitDrained();
+  return level;
+}
+
+/** POST /set at `rate` for `seconds` with the backlog sampled every 250 ms, judged by judgeLevel over the second half. */
+export async function runLevel(port: number, rate: number, seconds: number, backlogOf: () => Promise<number>, id: string): Promise<SustainLevel> {
   const t: number[] = [];
   const backlog: number[] = [];
   const started = performance.now();
@@ -64,23 +71,22 @@ async function measureLevel(env: BenchEnv, p: Params, wb: System, rate: number):
   const sampler = (async () => {
     while (sampling) {
       t.push((performance.now() - started) / 1000);
-      backlog.push(await env.backlog());
+      backlog.push(await backlogOf());
       await Bun.sleep(250);
     }
   })();
-  const r = await constantLoad({ port: wb.port, rate, seconds: p.sustainSeconds, runId: runId("sus") });
+  const r = await constantLoad({ port, rate, seconds, runId: id });
   sampling = false;
   await sampler;
   const half = Math.max(
     0,
-    t.findIndex((x) => x >= p.sustainSeconds / 2),
+    t.findIndex((x) => x >= seconds / 2),
   );
-  await env.waitDrained();
   return judgeLevel(rate, r, t.slice(half), backlog.slice(half));
 }
 
 /** The flatness rule of a sustained level, from the backlog samples of the run's second half. */
-export function judgeLevel(rate: number, r: ConstantResult, t: number[], backlog: number[]): SustainLevel {
+function judgeLevel(rate: number, r: ConstantResult, t: number[], backlog: number[]): SustainLevel {
   const growth = backlog.length >= 3 ? slope(t, backlog) : NaN;
   const maxBacklog = Math.max(...backlog);
   const flat = r.ok === r.sent && r.achieved >= 0.97 * rate && growth <= 0.01 * rate && maxBacklog <= 2 * rate;

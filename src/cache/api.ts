@@ -13,7 +13,7 @@ import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { Write } from "./writer";
 import { log } from "../log";
 import { Writer } from "./writer";
-import { replicated } from "./replicas";
+import { replicated, waitAllowanceMs } from "./replicas";
 
 export class ApiCache {
   private redis: WritebackRedis;
@@ -61,7 +61,7 @@ export class ApiCache {
     let reply: string[];
     try {
       const write = this.redis.wbIncr(this.k.stream, this.k.cache(key), c.MAX_BACKLOG, c.MAX_LAG_MS, key, String(by), base ?? "");
-      reply = await this.timed(replicated(this.redis, write, c.REDIS_WAIT_REPLICAS, c.REDIS_WAIT_TIMEOUT_MS), c.REDIS_WAIT_REPLICAS > 0 ? c.REDIS_WAIT_TIMEOUT_MS : 0);
+      reply = await this.timed(replicated(this.redis, write, c.REDIS_WAIT_REPLICAS, c.REDIS_WAIT_TIMEOUT_MS), waitAllowanceMs(c));
     } catch (err) {
       throw fromScriptError(err);
     }

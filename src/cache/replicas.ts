@@ -2,6 +2,7 @@
 // failover to one of them loses no acknowledged write. WAIT is sent right behind the write on
 // the same connection, in the same auto-pipeline (no extra round trip), and it covers every
 // write sent before it on that connection.
+import type { Config } from "../config";
 import { ReplicationTimeoutError } from "./errors";
 import type { WritebackRedis } from "./redis";
 
@@ -13,4 +14,9 @@ export function replicated<T>(redis: WritebackRedis, write: Promise<T>, replicas
     if (got < replicas) throw new ReplicationTimeoutError(replicas, got, timeoutMs);
     return result;
   });
+}
+
+/** How much longer than REDIS_COMMAND_TIMEOUT_MS a write may take: the WAIT behind it, if any. */
+export function waitAllowanceMs(c: Pick<Config, "REDIS_WAIT_REPLICAS" | "REDIS_WAIT_TIMEOUT_MS">): number {
+  return c.REDIS_WAIT_REPLICAS > 0 ? c.REDIS_WAIT_TIMEOUT_MS : 0;
 }

@@ -13,7 +13,7 @@ import type { Keys } from "../keys";
 import { log } from "../log";
 import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { WritebackRedis } from "./redis";
-import { replicated } from "./replicas";
+import { replicated, waitAllowanceMs } from "./replicas";
 
 // A call stays small enough that Redis never runs one script for long.
 const MAX_WRITES = 256;
@@ -104,7 +104,7 @@ export class Writer {
     const args = setScriptArgs(this.k, batch, this.config.MAX_BACKLOG, this.config.MAX_LAG_MS);
     let settled = false;
     const { REDIS_WAIT_REPLICAS: replicas, REDIS_WAIT_TIMEOUT_MS: waitMs } = this.config;
-    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS + (replicas > 0 ? waitMs : 0);
+    const ms = this.config.REDIS_COMMAND_TIMEOUT_MS + waitAllowanceMs(this.config);
     const timer = setTimeout(() => {
       settled = true;
       this.noteStall(batch.length, ms);
