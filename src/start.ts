@@ -47,7 +47,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
   });
   let waiters: PersistWaiters | undefined;
   const flushers = new FlusherPool(config, o.onFatal, (keys, versions) => waiters?.committed(keys, versions));
-  waiters = new PersistWaiters(store, (active) => threads && flushers.watch(active));
+  waiters = new PersistWaiters(store, (add, remove) => threads && flushers.watch(add, remove));
   const state = { shuttingDown: false };
   const app = createApp({
     config,

@@ -1,6 +1,7 @@
 // Write-and-wait (?wait=persisted): requests waiting until a key's version is committed to
-// the database. The flusher threads of this process report what they commit (only while
-// someone waits), which releases most waiters at once, with no query. A write that another
+// the database. The flusher threads of this process are told which keys are waited on and
+// report their commits of those keys (see flusher/watch.ts), which releases most waiters at
+// once, with no query. A write that another
 // instance flushed is seen by asking the database, only for waiters that have waited longer
 // than POLL_AFTER_MS, every POLL_INTERVAL_MS, in one query for all their keys.
 import { log, errorFields } from "./log";
@@ -23,9 +24,30 @@ export class PersistWaiters {
 
   constructor(
     private store: Pick<Store, "versions">,
-    /** told when the first waiter arrives (true) and the last one leaves (false) */
-    private onActive: (active: boolean) => void = () => {},
+    /** told which keys got their first waiter and which lost their last, once per event-loop turn */
+    private onWatch: (add: string[], remove: string[]) => void = () => {},
   ) {}
+
+  private toAdd = new Set<string>();
+  private toRemove = new Set<string>();
+  private announcing = false;
+
+  /** Tells the threads about watched keys once per turn, a key added and removed in one turn not at all. */
+  private announce(key: string, added: boolean): void {
+    const [into, cancel] = added ? [this.toAdd, this.toRemove] : [this.toRemove, this.toAdd];
+    if (!cancel.delete(key)) into.add(key);
+    if (this.announcing) return;
+    this.announcing = true;
+    queueMicrotask(() => {
+      this.announcing = false;
+      if (this.toAdd.size + this.toRemove.size === 0) return;
+      const add = [...this.toAdd];
+      const remove = [...this.toRemove];
+      this.toAdd.clear();
+      this.toRemove.clear();
+      this.onWatch(add, remove);
+    });
+  }
 
   /** Resolves true once `key` is committed at `version` or newer, false after `timeoutMs`. */
   wait(key: string, version: number, timeoutMs: number): Promise<boolean> {
@@ -38,7 +60,10 @@ export class PersistWaiters {
         resolve(persisted);
       };
       let set = this.byKey.get(key);
-      if (!set) this.byKey.set(key, (set = new Set()));
+      if (!set) {
+        this.byKey.set(key, (set = new Set()));
+        this.announce(key, true);
+      }
       set.add(w);
       if (++this.count === 1) this.activate();
     });
@@ -58,17 +83,18 @@ export class PersistWaiters {
   private remove(key: string, w: Waiter): void {
     const set = this.byKey.get(key);
     if (!set?.delete(w)) return;
-    if (set.size === 0) this.byKey.delete(key);
+    if (set.size === 0) {
+      this.byKey.delete(key);
+      this.announce(key, false);
+    }
     if (--this.count === 0) this.deactivate();
   }
 
   private activate(): void {
-    this.onActive(true);
     this.poller = setInterval(() => void this.poll(), POLL_INTERVAL_MS);
   }
 
   private deactivate(): void {
-    this.onActive(false);
     clearInterval(this.poller);
   }
 

@@ -5,8 +5,8 @@ import type { Snapshot } from "../metrics";
 export type ToThread =
   | { type: "start"; config: Config; index: number }
   | { type: "drain"; graceMs: number }
-  /** whether requests wait for commits (?wait=persisted): then the thread reports what it commits */
-  | { type: "watch"; on: boolean };
+  /** keys that requests start or stop waiting on (?wait=persisted): the thread reports their commits */
+  | { type: "watch"; add: string[]; remove: string[] };
 
 /** A thread's progress: its loop's last turn, and the batch it is on (busySince 0: none). */
 export interface Progress {
@@ -18,6 +18,7 @@ export interface Progress {
 export type FromThread =
   | ({ type: "beat"; metrics: Snapshot } & Progress)
   | { type: "stopped"; metrics: Snapshot }
+  /** commits of watched keys only */
   | { type: "committed"; keys: string[]; versions: number[] }
   /** a setting that can never work (e.g. the database belongs to another deployment): the process must stop */
   | { type: "fatal"; message: string };

@@ -44,7 +44,7 @@ export class FlusherPool {
     private config: Config,
     /** called when a thread reports a setting that can never work; the process should stop */
     private onFatal: (message: string) => void = () => {},
-    /** called with what a thread committed, while watch(true) */
+    /** called with what a thread committed of the watched keys */
     private onCommitted: (keys: string[], versions: number[]) => void = () => {},
   ) {
     this.staleMs = Math.max(30_000, 3 * config.DB_STATEMENT_TIMEOUT_MS, 3 * config.FLUSH_BLOCK_MS);
@@ -91,7 +91,7 @@ export class FlusherPool {
       if (!slot.stopped) this.replace(index, worker);
     });
     worker.postMessage({ type: "start", config: this.config, index } satisfies ToThread);
-    if (this.watching) worker.postMessage({ type: "watch", on: true } satisfies ToThread);
+    if (this.watched.size > 0) worker.postMessage({ type: "watch", add: [...this.watched], remove: [] } satisfies ToThread);
   }
 
   /** Retires a failed thread and starts another in its slot after a backoff. */
@@ -119,12 +119,13 @@ export class FlusherPool {
     });
   }
 
-  private watching = false;
+  private watched = new Set<string>();
 
-  /** Asks every thread to report its commits (while requests wait for them), or to stop. */
-  watch(on: boolean): void {
-    this.watching = on;
-    for (const s of this.slots) s.worker?.postMessage({ type: "watch", on } satisfies ToThread);
+  /** Keys requests start or stop waiting on: every thread reports its commits of the watched ones. */
+  watch(add: string[], remove: string[]): void {
+    for (const k of remove) this.watched.delete(k);
+    for (const k of add) this.watched.add(k);
+    for (const s of this.slots) s.worker?.postMessage({ type: "watch", add, remove } satisfies ToThread);
   }
 
   health(): ThreadHealth[] {

@@ -10,11 +10,15 @@ import { Registry } from "../metrics";
 import { FatalError } from "../fatal";
 import { Flusher } from "./flusher";
 import type { FromThread, ToThread } from "./messages";
+import { CommitWatch, type Commit } from "./watch";
 
 const metrics = new Registry();
 let flusher: Flusher | undefined;
-let watching = false;
+const watch = new CommitWatch();
 const post = (m: FromThread) => self.postMessage(m);
+const report = (c: Commit[]) => {
+  if (c.length > 0) post({ type: "committed", keys: c.map((x) => x.key), versions: c.map((x) => x.version) });
+};
 
 // An exception thrown from a callback outside any promise: in practice a database driver's
 // socket callback after its connection broke (postgres.js 3.4.9 can throw a TypeError from a
@@ -41,9 +45,7 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
     }
     const f = new Flusher(msg.config, keys(msg.config.KEY_PREFIX), msg.index, metrics, { claimOwner: true });
     flusher = f;
-    f.onCommitted = (rows) => {
-      if (watching) post({ type: "committed", keys: rows.map((r) => r.key), versions: rows.map((r) => r.version) });
-    };
+    f.onCommitted = (rows) => report(watch.committed(rows));
     const beat = setInterval(
       () => post({ type: "beat", lastBeat: f.lastBeat, busySince: f.busySince, lastError: f.lastError, metrics: metrics.snapshot() }),
       250,
@@ -63,6 +65,6 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
   } else if (msg.type === "drain") {
     flusher?.drain(msg.graceMs);
   } else if (msg.type === "watch") {
-    watching = msg.on;
+    report(watch.update(msg.add, msg.remove));
   }
 };
