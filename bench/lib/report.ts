@@ -14,6 +14,7 @@ export const fmtRate = (s: Spread) =>
   `${Math.round(s.median).toLocaleString("en-US")}/s (${Math.round(s.min).toLocaleString("en-US")}–${Math.round(s.max).toLocaleString("en-US")})`;
 export const fmtRatio = (s: Spread) => `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
 export const fmtMiB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+export const fmtMs = (s: Spread) => `${s.median.toFixed(1)} ms (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
 
 export function table(figures: Figure[]): string {
   const head = "| figure | value | baseline | ratio | bar | result |\n|---|---|---|---|---|---|";

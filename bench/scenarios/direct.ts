@@ -1,7 +1,11 @@
 // writeback against B-direct (write-through into Postgres), closed loop at 64 connections,
 // interleaved round by round: distinct keys, and 100 hot keys (row-lock contention for
 // B-direct, coalescing for writeback). Each writeback round is followed by its drain, so the
-// flushing is paid inside the comparison.
+// flushing is paid inside the comparison. Each run starts after a CHECKPOINT, and the order
+// swaps every round: B-direct commits every request (synchronous_commit on), so a checkpoint
+// of the previous run's dirty pages falling into its run cost it up to two thirds of its rate
+// (9.3k/s in the first round of 2026-11-26, 3.2k/s in the last).
+import { constantLoad } from "../lib/constant";
 import type { BenchEnv, System } from "../lib/env";
 import { spread, type Spread } from "../lib/stats";
 import { wrk } from "../lib/wrk";
@@ -12,6 +16,8 @@ export const DIRECT_CONNECTIONS = 64;
 export interface DirectResult {
   distinct: { writeback: Spread; direct: Spread; ratio: Spread };
   hot: { writeback: Spread; direct: Spread; ratio: Spread };
+  /** p99 (ms) of each at one constant rate, half of B-direct's peak with distinct keys */
+  latency: { rate: number; writeback: Spread; direct: Spread; ratio: Spread };
 }
 
 export async function versusDirect(env: BenchEnv, p: Params, s: { writeback: System; direct: System }, log: (m: string) => void): Promise<DirectResult> {
@@ -23,9 +29,24 @@ export async function versusDirect(env: BenchEnv, p: Params, s: { writeback: Sys
     const record = i > 0; // the first round warms up
     const seconds = record ? p.roundSeconds : p.warmSeconds;
     for (const [kind, keyspace] of [["distinct", 0], ["hot", 100]] as const) {
-      const a = await go(s.writeback, seconds, keyspace);
-      await env.waitDrained();
-      const b = await go(s.direct, seconds, keyspace);
+      const runWriteback = async () => {
+        await env.sql`CHECKPOINT`;
+        const r = await go(s.writeback, seconds, keyspace);
+        await env.waitDrained();
+        return r;
+      };
+      const runDirect = async () => {
+        await env.sql`CHECKPOINT`;
+        return go(s.direct, seconds, keyspace);
+      };
+      let a, b;
+      if (i % 2 === 0) {
+        a = await runWriteback();
+        b = await runDirect();
+      } else {
+        b = await runDirect();
+        a = await runWriteback();
+      }
       if (record) {
         out[kind].wb.push(a.rps);
         out[kind].d.push(b.rps);
@@ -34,5 +55,25 @@ export async function versusDirect(env: BenchEnv, p: Params, s: { writeback: Sys
     }
   }
   const pair = (x: { wb: number[]; d: number[] }) => ({ writeback: spread(x.wb), direct: spread(x.d), ratio: spread(x.wb.map((w, i) => w / x.d[i]!)) });
-  return { distinct: pair(out.distinct), hot: pair(out.hot) };
+
+  // Latency at the same offered rate for both: half of what B-direct peaked at. Open loop,
+  // so a stall shows in the tail instead of slowing the generator; order swapped every round.
+  const rate = Math.round(spread(out.distinct.d).median / 2);
+  const lat = { wb: [] as number[], d: [] as number[] };
+  for (let i = 0; i < p.rounds; i++) {
+    const once = async (sys: System) => {
+      await env.sql`CHECKPOINT`;
+      const r = await constantLoad({ port: sys.port, rate, seconds: p.roundSeconds, runId: `${sys.name}-lat-${Date.now()}-${run++}` });
+      await env.waitDrained();
+      return r.p99;
+    };
+    const [first, second] = i % 2 === 0 ? [s.writeback, s.direct] : [s.direct, s.writeback];
+    const a = await once(first);
+    const b = await once(second);
+    const [w, d] = first === s.writeback ? [a, b] : [b, a];
+    lat.wb.push(w);
+    lat.d.push(d);
+    log(`  p99 at ${rate}/s (half of B-direct's peak): writeback ${w.toFixed(1)} ms  B-direct ${d.toFixed(1)} ms`);
+  }
+  return { distinct: pair(out.distinct), hot: pair(out.hot), latency: { rate, ...pair(lat) } };
 }
