@@ -122,6 +122,16 @@ try {
         `The latency run did not go as scheduled: ${lat.sent} sent, ${lat.ok} answered 2xx, ${lat.errors} errors, ${Math.round(lat.achieved)}/s achieved of ${lat.target}/s.`,
       );
     }
+    const pct = (x: number) => (Number.isNaN(x) ? "—" : `${(100 * x).toFixed(x < 0.001 ? 3 : 2)} %`);
+    notes.push(
+      [
+        `What the tail at 50 % of peak is made of: the share of writes slower than each bound, as the client timed them (from when each was due) and as the server did (writeback_write_seconds: handler start to answer). Where the client's share exceeds the server's, the time was spent outside the handler: in the socket, the event loop's queue, or waiting for a core.`,
+        "",
+        "| slower than | client | server |",
+        "|---|---|---|",
+        ...lat.tailShares.filter((t) => t.boundMs >= 0.5).map((t) => `| ${t.boundMs} ms | ${pct(t.client)} | ${pct(t.server)} |`),
+      ].join("\n"),
+    );
     figures.push({
       figure: "write latency p99 at 50 % of peak",
       value: `${lat.p99.toFixed(2)} ms (p50 ${lat.p50.toFixed(2)}, p99.9 ${lat.p999.toFixed(2)}; server's own p99 ${lat.serverP99.toFixed(2)})`,

@@ -9,6 +9,7 @@ import { Checker } from "./helpers/checker";
 import { startService, set, waitFor, type Running } from "../src/testing/process";
 import { freePort, PrivateRedis } from "../src/testing/services";
 import { readdir } from "node:fs/promises";
+import { TcpProxy } from "./helpers/proxy";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
@@ -230,4 +231,55 @@ describe("backpressure", () => {
     const healthy = await start(env); // the database is reachable again: the backlog drains
     await waitFor("writes accepted again", async () => (await set(healthy.base, "bp:after", "v")).status === 200);
   });
+});
+
+describe("Redis unreachable under load, then back", () => {
+  // The two ways Redis goes away without losing its data: the server stops answering (a
+  // pause: SIGSTOP, a long fork, a stalled disk), or the network between drops every
+  // connection. Either way a write answers within REDIS_COMMAND_TIMEOUT_MS (503, and it may
+  // still land), the service recovers by itself, and nothing acknowledged is lost.
+  const faults = [
+    ["paused (SIGSTOP) for 4 s", "pause"],
+    ["connections cut for 3 s", "cut"],
+  ] as const;
+  test.each(faults.flatMap(([name, how]) => [[name, "small", how, 0] as const, [name, "large", how, 600] as const]))(
+    "Redis %s: writes answer 503 within the command timeout, then recover; nothing acknowledged is lost (%s values)",
+    async (_, __, how, bytes) => {
+      s.redis = await PrivateRedis.start();
+      const proxy = how === "cut" ? new TcpProxy("127.0.0.1", s.redis.port).start() : undefined;
+      try {
+        const svc = await start({
+          KEY_PREFIX: "ru:",
+          REDIS_COMMAND_TIMEOUT_MS: "500",
+          ...(proxy ? { REDIS_URL: `redis://127.0.0.1:${proxy.port}` } : {}),
+        });
+        const check = new Checker(bytes);
+        let stop = false;
+        const load = check.load(svc.base, 200, () => stop, 8);
+        await waitFor("writes acknowledged", async () => check.acked.size > 50);
+        const faultStarted = Date.now();
+        if (proxy) proxy.cut();
+        else s.redis.proc!.kill("SIGSTOP");
+        await Bun.sleep(how === "cut" ? 3000 : 4000);
+        const failedDuring = check.failures;
+        if (proxy) proxy.restore();
+        else s.redis.proc!.kill("SIGCONT");
+        const faultEnded = Date.now();
+        const ackedBefore = check.acked.size;
+        await waitFor("writes acknowledged again", async () => check.attempts > 0 && check.acked.size > ackedBefore + 50, 20_000);
+        stop = true;
+        await load;
+        expect(failedDuring).toBeGreaterThan(0); // the fault was felt
+        // Every refused write was a 503 (a timeout or Redis unavailable), none hung past one command timeout.
+        expect(check.failureReasons.filter((r) => !r.startsWith("503"))).toEqual([]);
+        expect(check.slowestMs).toBeLessThan(2000);
+        await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0, 30_000);
+        expect(Date.now() - faultEnded).toBeLessThan(40_000);
+        expect(faultEnded - faultStarted).toBeGreaterThan(2500);
+      } finally {
+        proxy?.stop();
+        if (how === "pause") s.redis?.proc?.kill("SIGCONT");
+      }
+    },
+  );
 });

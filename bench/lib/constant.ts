@@ -14,6 +14,8 @@ export interface ConstantResult {
   p99: number;
   p999: number;
   max: number;
+  /** how many answers took longer than each bound, client side (from the due time) */
+  tail: { boundsMs: number[]; over: number[] };
   cpuUs: number;
 }
 

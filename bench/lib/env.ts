@@ -102,6 +102,20 @@ export class BenchEnv {
     }
   }
 
+  /**
+   * Lets the work a previous run left behind finish before the next one starts, so that it is
+   * not charged to whichever system runs next: Postgres's dirty pages (CHECKPOINT) and an AOF
+   * rewrite of the bench Redis (a fork copying what may be gigabytes of cache).
+   */
+  async settle(timeoutMs = 300_000): Promise<void> {
+    await this.sql`CHECKPOINT`;
+    const deadline = Date.now() + timeoutMs;
+    while (/aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await this.client.info("persistence"))) {
+      if (Date.now() > deadline) throw new Error("AOF rewrite did not finish");
+      await Bun.sleep(100);
+    }
+  }
+
   async truncate(): Promise<void> {
     await this.sql`TRUNCATE writeback_kv`;
   }

@@ -138,6 +138,19 @@ finished = true;
 for (const c of conns) c.socket.end();
 
 const sorted = latencies.subarray(0, completed).sort();
+// How many took longer than each bound (ms): the bounds of the server's writeback_write_seconds
+// histogram, so the client's tail can be set against the server's own time.
+const TAIL_BOUNDS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+const over = TAIL_BOUNDS_MS.map((b) => {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= b) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted.length - lo;
+});
 console.log(
   JSON.stringify({
     target: o.rate,
@@ -153,6 +166,7 @@ console.log(
     p99: percentile(sorted, 99),
     p999: percentile(sorted, 99.9),
     max: sorted[sorted.length - 1] ?? NaN,
+    tail: { boundsMs: TAIL_BOUNDS_MS, over },
   }),
 );
 process.exit(0);

@@ -1,10 +1,11 @@
 // writeback against B-direct (write-through into Postgres), closed loop at 64 connections,
 // interleaved round by round: distinct keys, and 100 hot keys (row-lock contention for
 // B-direct, coalescing for writeback). Each writeback round is followed by its drain, so the
-// flushing is paid inside the comparison. Each run starts after a CHECKPOINT, and the order
-// swaps every round: B-direct commits every request (synchronous_commit on), so a checkpoint
-// of the previous run's dirty pages falling into its run cost it up to two thirds of its rate
-// (9.3k/s in the first round of 2026-11-26, 3.2k/s in the last).
+// flushing is paid inside the comparison. Each run starts once the previous one's background
+// work is done (a CHECKPOINT, no AOF rewrite running: env.settle), and the order swaps every
+// round, so neither side is charged the other's leftovers. B-direct still slows over a run
+// (9.3k/s in the first round of 2026-11-26, 3.2k/s in the last; 9.3k to 6.3k/s with the
+// CHECKPOINT alone), and writeback less, so the paired ratios grow in later rounds.
 import { constantLoad } from "../lib/constant";
 import type { BenchEnv, System } from "../lib/env";
 import { spread, type Spread } from "../lib/stats";
@@ -30,13 +31,13 @@ export async function versusDirect(env: BenchEnv, p: Params, s: { writeback: Sys
     const seconds = record ? p.roundSeconds : p.warmSeconds;
     for (const [kind, keyspace] of [["distinct", 0], ["hot", 100]] as const) {
       const runWriteback = async () => {
-        await env.sql`CHECKPOINT`;
+        await env.settle();
         const r = await go(s.writeback, seconds, keyspace);
         await env.waitDrained();
         return r;
       };
       const runDirect = async () => {
-        await env.sql`CHECKPOINT`;
+        await env.settle();
         return go(s.direct, seconds, keyspace);
       };
       let a, b;
@@ -62,7 +63,7 @@ export async function versusDirect(env: BenchEnv, p: Params, s: { writeback: Sys
   const lat = { wb: [] as number[], d: [] as number[] };
   for (let i = 0; i < p.rounds; i++) {
     const once = async (sys: System) => {
-      await env.sql`CHECKPOINT`;
+      await env.settle();
       const r = await constantLoad({ port: sys.port, rate, seconds: p.roundSeconds, runId: `${sys.name}-lat-${Date.now()}-${run++}` });
       await env.waitDrained();
       return r.p99;

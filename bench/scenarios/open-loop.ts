@@ -24,6 +24,8 @@ async function fresh<T>(env: BenchEnv, p: Params, rate: number, fn: (wb: System)
 export interface LatencyResult extends ConstantResult {
   /** p99 of the server's own time per write (writeback_write_seconds), ms */
   serverP99: number;
+  /** share of writes slower than each bound, as the client saw them and as the server timed them */
+  tailShares: { boundMs: number; client: number; server: number }[];
 }
 
 export async function latencyAt(env: BenchEnv, p: Params, rate: number): Promise<LatencyResult> {
@@ -32,7 +34,11 @@ export async function latencyAt(env: BenchEnv, p: Params, rate: number): Promise
     const r = await constantLoad({ port: wb.port, rate, seconds: p.latencySeconds, runId: runId("lat") });
     const h = histDelta(before, await scrape(wb.base), "writeback_write_seconds");
     await env.waitDrained();
-    return { ...r, serverP99: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 99) };
+    const tailShares = r.tail.boundsMs.map((boundMs, i) => {
+      const b = h.bounds.findIndex((x) => Math.abs(x * 1000 - boundMs) < 1e-9);
+      return { boundMs, client: r.tail.over[i]! / Math.max(1, r.completed), server: b < 0 ? NaN : (h.count - h.cumulative[b]!) / Math.max(1, h.count) };
+    });
+    return { ...r, serverP99: 1000 * histogramPercentile(h.bounds, h.cumulative, h.count, 99), tailShares };
   });
 }
 
