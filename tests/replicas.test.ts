@@ -1,10 +1,13 @@
 // REDIS_WAIT_REPLICAS: a write is answered only once Redis's WAIT confirms it reached that many
-// replicas, or 503 REPLICATION_TIMEOUT. (A kill -9 failover test under load is not here yet:
-// see docs/failure-modes.md.)
+// replicas, or 503 REPLICATION_TIMEOUT; with it, a master killed under load and replaced by its
+// replica loses no acknowledged write. Without it, the last moments' writes may be lost: the
+// test measures how many.
 import { expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
 import { processSuite } from "./helpers/suite";
 import { set, startService, waitFor } from "../src/testing/process";
+import { Checker } from "./helpers/checker";
+import { TcpProxy } from "./helpers/proxy";
 import { PrivateRedis } from "../src/testing/services";
 
 setDefaultTimeout(90_000);
@@ -57,6 +60,73 @@ test("with REDIS_WAIT_REPLICAS=1 and no replica, writes answer 503 REPLICATION_T
     expect((await set(svc.base, "c", "3")).status).toBe(200);
     expect((await post(svc.base, "/incr", { key: "n", by: 1 })).status).toBe(200);
   } finally {
+    await stopExtra();
+  }
+});
+
+test.each([
+  ["REDIS_WAIT_REPLICAS=1", "1"],
+  ["REDIS_WAIT_REPLICAS=0", "0"],
+])("master kill -9 under load, its replica promoted (%s): writes resume, acknowledged writes reach Postgres", async (_, replicas) => {
+  const proxy = new TcpProxy("127.0.0.1", 1); // pointed at the master below
+  try {
+    s.redis = await PrivateRedis.start();
+    const replica = await replicaOf(s.redis);
+    const second = await replicaOf(s.redis); // after the failover, the new master's replica
+    proxy.retarget("127.0.0.1", s.redis.port);
+    proxy.start();
+    const svc = await start(`redis://127.0.0.1:${proxy.port}`, {
+      REDIS_WAIT_REPLICAS: replicas,
+      REDIS_WAIT_TIMEOUT_MS: "500",
+      REDIS_COMMAND_TIMEOUT_MS: "1000",
+    });
+    const check = new Checker();
+    let stop = false;
+    const load = check.load(svc.base, 500, () => stop, 8);
+    await waitFor("writes acknowledged", async () => check.acked.size > 300);
+    // The failover, as Sentinel or an operator does it: the master dies, a replica is
+    // promoted, the other replica follows it, and clients are sent to it.
+    await s.redis.kill();
+    const r = new Redis(replica.url);
+    const r2 = new Redis(second.url);
+    try {
+      await r.replicaof("NO", "ONE");
+      await r2.replicaof("127.0.0.1", replica.port);
+    } finally {
+      r.disconnect();
+      r2.disconnect();
+    }
+    proxy.retarget("127.0.0.1", replica.port);
+    const ackedAtFailover = new Map(check.acked);
+    await waitFor("writes acknowledged by the new master", async () => {
+      let newer = 0;
+      for (const [k, v] of check.acked) if ((ackedAtFailover.get(k)?.version ?? 0) < v.version) newer++;
+      return newer > 200;
+    }, 30_000);
+    stop = true;
+    await load;
+    const nonUnavailable = check.failureReasons.filter((r) => !r.startsWith("503"));
+    expect(nonUnavailable).toEqual([]);
+    if (replicas === "1") {
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0, 30_000);
+    } else {
+      // Asynchronous replication: what the master acknowledged in its last moments and had not
+      // sent to the replica is gone. Measured, and bounded: the figure is in docs/failure-modes.md.
+      await Bun.sleep(3000);
+      await waitFor("the backlog persisted", async () => (await set(svc.base, "probe", "x")).status === 200);
+      let missing: string[] = [];
+      await waitFor("no more keys persisting", async () => {
+        const now = await check.missing(s.dbUrl);
+        const settled = now.length === missing.length;
+        missing = now;
+        await Bun.sleep(500);
+        return settled;
+      }, 30_000);
+      console.log(`without WAIT: ${missing.length} of ${check.acked.size} keys lost their last acknowledged write in the failover`);
+      expect(missing.length).toBeLessThan(check.acked.size * 0.05);
+    }
+  } finally {
+    proxy.stop();
     await stopExtra();
   }
 });
