@@ -10,6 +10,9 @@ import type { Params } from "../params";
 /** Fills the stream with the writeback service stopped, starts it, times the drain. */
 async function drainOnce(env: BenchEnv, n: number, key: (i: number) => string) {
   await env.fill(n, key);
+  // The fill's own background work (an AOF rewrite of what may be gigabytes of cache by the
+  // later rounds, Postgres's checkpoint) is not the drain's: let it finish first.
+  await env.settle();
   const wb = await env.startWriteback();
   // Timed from when the service answers /health, over what is still in the stream then, so
   // process start-up is not counted.
@@ -51,6 +54,7 @@ export async function drain(env: BenchEnv, p: Params, batch: number, log: (m: st
     entries += d.entries;
     for (const [k, v] of Object.entries(d.cpu)) cpu[k] = (cpu[k] ?? 0) + v;
     await env.truncate();
+    await env.settle();
     const b = await upsertCeiling(env.dbUrl, p.drainWrites, batch, `bpg${r}`);
     pg.push(b);
     log(`  drain ${d.rate.toFixed(0)}/s  B-pg ${b.toFixed(0)} rows/s`);
