@@ -24,7 +24,7 @@ export class PersistWaiters {
 
   constructor(
     private store: Pick<Store, "versions">,
-    /** told which keys got their first waiter and which lost their last, once per event-loop turn */
+    /** told which keys got their first waiter and which lost their last, batched per run of the microtask queue */
     private onWatch: (add: string[], remove: string[]) => void = () => {},
   ) {}
 
@@ -32,7 +32,7 @@ export class PersistWaiters {
   private toRemove = new Set<string>();
   private announcing = false;
 
-  /** Tells the threads about watched keys once per turn, a key added and removed in one turn not at all. */
+  /** Tells the threads about watched keys in batches; a key added and removed within one batch not at all. */
   private announce(key: string, added: boolean): void {
     const [into, cancel] = added ? [this.toAdd, this.toRemove] : [this.toRemove, this.toAdd];
     if (!cancel.delete(key)) into.add(key);
