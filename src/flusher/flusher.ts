@@ -247,9 +247,19 @@ export class Flusher {
     return n;
   }
 
+  /** About the most bytes one Redis reply brings in (a stream read, a values.lua call): an eighth of a batch, so no reply is huge. */
+  private get readMaxBytes(): number {
+    return this.config.FLUSH_BATCH_BYTES / 8;
+  }
+
+  /** The current value and version in the cache hash of each key (sizes: what the entries declared), within readMaxBytes per call. */
+  private cachedValues(keys: string[], sizes: number[]) {
+    return this.group.values(keys, sizes, this.readMaxBytes);
+  }
+
   /** How many entries one read may ask for: READ_CHUNK, fewer when entries are large. */
   private chunk(): number {
-    const perRead = Math.floor(this.config.FLUSH_BATCH_BYTES / 8 / Math.max(1, this.entrySize));
+    const perRead = Math.floor(this.readMaxBytes / Math.max(1, this.entrySize));
     return Math.max(1, Math.min(READ_CHUNK, this.config.FLUSH_BATCH, perRead));
   }
 
@@ -384,10 +394,9 @@ export class Flusher {
   private async withValues(rows: EntryRow[], dead: DeadLetter[]): Promise<EntryRow[]> {
     const need = rows.filter((r) => r.inCache);
     if (need.length === 0) return rows;
-    const found = await this.group.values(
+    const found = await this.cachedValues(
       need.map((r) => r.key),
       need.map((r) => r.size ?? 0),
-      this.config.FLUSH_BATCH_BYTES / 8,
     );
     const missing: EntryRow[] = [];
     const out: EntryRow[] = [];
@@ -422,10 +431,9 @@ export class Flusher {
       .map((d, i) => ({ i, e: d.fields ? readEntry(d.fields) : undefined }))
       .filter((x) => x.e?.inCache && x.e.key !== undefined && x.e.version !== undefined);
     if (need.length === 0) return letters;
-    const found = await this.group.values(
+    const found = await this.cachedValues(
       need.map((x) => x.e!.key!),
       need.map((x) => x.e!.size),
-      this.config.FLUSH_BATCH_BYTES / 8,
     );
     const out = [...letters];
     need.forEach((x, n) => {
