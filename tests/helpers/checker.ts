@@ -9,6 +9,8 @@ export class Checker {
   /** what each failure was (status and error code, or the exception), for the test's message */
   readonly failureReasons: string[] = [];
   attempts = 0;
+  /** writes answered 200 (acked holds only the latest per key) */
+  acknowledged = 0;
   /** the longest any one write took to answer, acknowledged or not */
   slowestMs = 0;
 
@@ -35,6 +37,7 @@ export class Checker {
       return r.status;
     }
     const { version } = (await r.json()) as { version: number };
+    this.acknowledged++;
     const prev = this.acked.get(key);
     if (!prev || version > prev.version) this.acked.set(key, { version, value });
     return 200;
