@@ -6,6 +6,8 @@ import { loadConfig } from "../src/config";
 import { Flusher } from "../src/flusher/flusher";
 import { Registry } from "../src/metrics";
 import { keys } from "../src/keys";
+import { backlog } from "../src/cache/read";
+import type { WritebackRedis } from "../src/cache/redis";
 import { BenchEnv } from "./lib/env";
 import Redis from "ioredis";
 
@@ -18,12 +20,12 @@ if (process.argv[2] === "--child") {
     KEY_PREFIX: "wb:",
     LOG_LEVEL: "warn",
   });
-  const k = keys("wb:");
+  const k = keys("wb:", config.STREAM_PARTITIONS);
   const probe = new Redis(redisUrl!);
   const flusher = new Flusher(config, k, 0, new Registry());
   const started = performance.now();
   const running = flusher.run();
-  while ((await probe.xlen(k.stream)) > 0) await Bun.sleep(20);
+  while ((await backlog(probe as WritebackRedis, k)) > 0) await Bun.sleep(20);
   console.log(`${n} entries drained at ${Math.round(Number(n) / ((performance.now() - started) / 1000))}/s`);
   flusher.drain(0);
   await running;

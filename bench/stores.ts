@@ -10,6 +10,8 @@ import { createConnection } from "mysql2/promise";
 import { connect } from "../src/cache/redis";
 import { setScriptArgs } from "../src/cache/writer";
 import { keys } from "../src/keys";
+import { loadConfig } from "../src/config";
+import { backlog } from "../src/cache/read";
 import { openStore } from "../src/store/open";
 import { startService } from "../src/testing/process";
 import { createStoreDatabase, PrivateRedis, STORE_KINDS, type StoreKind } from "../src/testing/services";
@@ -66,7 +68,7 @@ async function mysql2Ceiling(url: string, run: string): Promise<number> {
 
 /** N distinct writes in the stream, then writeback starts on the store; entries/s until drained. */
 async function drain(kind: StoreKind, url: string, redis: PrivateRedis, run: string): Promise<number> {
-  const k = keys(`${run}:`);
+  const k = keys(`${run}:`, loadConfig({}).STREAM_PARTITIONS);
   const client = connect(redis.url, "flusher", 60_000);
   for (let i = 0; i < N; i += 10_000) {
     const p = client.pipeline() as unknown as ReturnType<typeof connect> & { exec(): Promise<unknown> };
@@ -77,8 +79,8 @@ async function drain(kind: StoreKind, url: string, redis: PrivateRedis, run: str
   }
   const wb = await startService({ REDIS_URL: redis.url, DATABASE_URL: url, KEY_PREFIX: `${run}:`, LOG_LEVEL: "warn" }, { cmd: [BINARY] });
   const t0 = performance.now();
-  const remaining = await client.xlen(k.stream);
-  while ((await client.xlen(k.stream)) > 0) await Bun.sleep(50);
+  const remaining = await backlog(client, k);
+  while ((await backlog(client, k)) > 0) await Bun.sleep(50);
   const rate = remaining / ((performance.now() - t0) / 1000);
   wb.proc.kill("SIGTERM");
   await wb.proc.exited;
@@ -91,11 +93,11 @@ const SUSTAIN_SECONDS = quick ? 10 : 30;
 
 /** POST /set peak (wrk, 5 s) on the store, then constant rates from half of it up while the backlog stays flat. */
 async function sustainedOn(kind: StoreKind, url: string, redis: PrivateRedis, run: string): Promise<{ peak: number; levels: SustainLevel[] }> {
-  const k = keys(`${run}:`);
+  const k = keys(`${run}:`, loadConfig({}).STREAM_PARTITIONS);
   const client = connect(redis.url, "flusher", 60_000);
   const wb = await startService({ REDIS_URL: redis.url, DATABASE_URL: url, KEY_PREFIX: `${run}:`, LOG_LEVEL: "warn" }, { cmd: [BINARY] });
   const drained = async () => {
-    while ((await client.xlen(k.stream)) > 0) await Bun.sleep(50);
+    while ((await backlog(client, k)) > 0) await Bun.sleep(50);
   };
   try {
     await wrk({ url: wb.base, seconds: 2, connections: 64, threads: 1, runId: `${run}-warm` });
@@ -105,7 +107,7 @@ async function sustainedOn(kind: StoreKind, url: string, redis: PrivateRedis, ru
     const levels: SustainLevel[] = [];
     for (let f = 0.5; f <= 1.51; f += 0.1) {
       const rate = f * peak;
-      const level = await runLevel(wb.port, rate, SUSTAIN_SECONDS, () => client.xlen(k.stream), `${run}-${levels.length}`);
+      const level = await runLevel(wb.port, rate, SUSTAIN_SECONDS, () => backlog(client, k), `${run}-${levels.length}`);
       levels.push(level);
       log(`  ${kind}: ${rate.toFixed(0)}/s (${(f * 100).toFixed(0)} % of peak ${peak.toFixed(0)}/s): backlog ≤ ${level.maxBacklog}, ${level.growthPerSecond.toFixed(0)}/s, ${level.flat ? "flat" : "growing"}`);
       await drained();

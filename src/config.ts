@@ -18,13 +18,24 @@ const Str = (def: string, doc: string, pattern?: string) =>
 export const ConfigSchema = T.Object({
   PORT: Int(8000, 0, 65535, "HTTP port (0 picks a free one)"),
   HOST: Str("127.0.0.1", "HTTP listen address (0.0.0.0 to serve other hosts; see Security in the README)"),
-  REDIS_URL: Str("redis://127.0.0.1:6379", "Redis holding the cache and the write stream", "^rediss?://"),
+  REDIS_URL: Str(
+    "redis://127.0.0.1:6379",
+    "Redis holding the cache and the write streams; several nodes (redis://h1:7000,h2:7001) mean a Redis Cluster",
+    "^rediss?://[^,]+(,[^,]+)*$",
+  ),
+  REDIS_CLUSTER: T.Boolean({ default: false, description: "REDIS_URL is a node of a Redis Cluster (implied when it lists several nodes)" }),
+  STREAM_PARTITIONS: Int(
+    16,
+    1,
+    1024,
+    "write streams; a key belongs to partition crc32(key) mod this. Fixed for a Redis's data: changing it needs an empty backlog (docs/scaling.md)",
+  ),
   DATABASE_URL: Str(
     "postgres://postgres:postgres@127.0.0.1:5432/postgres",
     "the system of record: postgres://user@host:5432/db, mysql://user@host:3306/db (MySQL 8, MariaDB 10.6+), sqlite:///path/to/file.db",
     "^(postgres(ql)?|mysql|mariadb|sqlite)://",
   ),
-  KEY_PREFIX: Str("wb:", "prefix of every Redis key this instance uses (isolates deployments and tests)"),
+  KEY_PREFIX: Str("wb:", "prefix of every Redis key this instance uses (isolates deployments and tests); no braces", "^[^{}]+$"),
   CONSUMER_NAME: T.String({
     default: "",
     description:
@@ -69,7 +80,12 @@ export const ConfigSchema = T.Object({
   MAX_VALUE_BYTES: Int(1 * MiB, 1, 256 * MiB, "largest value, in UTF-8 bytes"),
   MAX_BATCH_ITEMS: Int(1000, 1, 100_000, "most items (or keys) in one POST /mset, /mget or /mdel"),
   MAX_BATCH_BYTES: Int(16 * MiB, 1 * KiB, 1024 * MiB, "largest body of POST /mset, /mget or /mdel"),
-  MAX_BACKLOG: Int(0, 0, Number.MAX_SAFE_INTEGER, "writes not yet persisted above which writes answer 503 (0 = unlimited)"),
+  MAX_BACKLOG: Int(
+    0,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    "writes not yet persisted above which writes answer 503 (0 = unlimited); each partition's share is MAX_BACKLOG / STREAM_PARTITIONS",
+  ),
   MAX_LAG_MS: Int(
     0,
     0,
@@ -132,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Unique per host and port, and the same after a restart there: a restarted instance
   // re-reads what it left pending instead of waiting for another to reclaim it.
   if (config.CONSUMER_NAME === "") config.CONSUMER_NAME = `${hostname()}-${config.PORT}`;
+  if (config.REDIS_URL.includes(",")) config.REDIS_CLUSTER = true;
   checkCombinations(config);
   return config;
 }

@@ -1,25 +1,82 @@
 // Every Redis key and stream name writeback uses, in one place.
 // All share the configured prefix, so deployments (and test files) never see each other's data.
+//
+// Writes are spread over STREAM_PARTITIONS streams. A key belongs to partition
+// crc32(UTF-8 bytes of the key) mod P (CRC-32 as zlib computes it), and everything a script
+// touches for it (its cache hash, its partition's stream and dead letters) carries the hash tag
+// `{p<n>}`, so in a Redis Cluster they are in one slot and every script call stays in one slot.
+//
+// The layout of the release before partitions (one stream `<prefix>stream`, hashes
+// `<prefix>c:<key>`) is `legacyKeys`: a new binary drains it once (src/cache/upgrade.ts).
 
 export interface Keys {
-  /** Hash holding the cached `v` (value) and `ver` (version) of one user key. */
+  /** number of partitions (write streams) */
+  readonly partitions: number;
+  /** the partition a user key belongs to */
+  partition(key: string): number;
+  /** Hash holding the cached `v` (value) and `ver` (version) of one user key, in its partition's slot. */
   cache(key: string): string;
-  /** Stream of writes not yet persisted: fields `k`, `v`, `ver`. */
-  readonly stream: string;
-  /** Consumer group of the flusher threads on `stream`. */
+  /** Stream of writes of partition `p` not yet persisted (entry.ts). */
+  stream(p: number): string;
+  /** Stream of entries of partition `p` the flusher gave up on, with the reason. */
+  dead(p: number): string;
+  /** Consumer group of the flusher threads, the same name on every partition's stream. */
   readonly group: string;
-  /** Stream of entries the flusher gave up on, with the reason. */
-  readonly dead: string;
   /** Heartbeat of a live instance consuming as CONSUMER_NAME `name` (lease.lua). */
   consumer(name: string): string;
+  /** Hash recording this deployment's layout (`partitions`), checked on every start. */
+  readonly meta: string;
 }
 
-export function keys(prefix: string): Keys {
+/** The partition of `key` among `partitions`: crc32 of its UTF-8 bytes, modulo the count. */
+export function partitionOf(key: string, partitions: number): number {
+  return partitions === 1 ? 0 : Bun.hash.crc32(key) % partitions;
+}
+
+export function keys(prefix: string, partitions = 1): Keys {
+  const tag = (p: number) => `${prefix}{p${p}}:`;
   return {
-    cache: (key) => `${prefix}c:${key}`,
-    stream: `${prefix}stream`,
+    partitions,
+    partition: (key) => partitionOf(key, partitions),
+    cache: (key) => `${tag(partitionOf(key, partitions))}c:${key}`,
+    stream: (p) => `${tag(p)}stream`,
+    dead: (p) => `${tag(p)}dead`,
     group: `${prefix}flushers`,
-    dead: `${prefix}dead`,
     consumer: (name) => `${prefix}consumer:${name}`,
+    meta: `${prefix}meta`,
   };
+}
+
+/** The layout of the release before partitions: one stream, no hash tags (single Redis only). */
+export function legacyKeys(prefix: string): Keys {
+  return {
+    partitions: 1,
+    partition: () => 0,
+    cache: (key) => `${prefix}c:${key}`,
+    stream: () => `${prefix}stream`,
+    dead: () => `${prefix}dead`,
+    group: `${prefix}flushers`,
+    consumer: (name) => `${prefix}consumer:${name}`,
+    meta: `${prefix}meta`,
+  };
+}
+
+/** The keys of a running deployment. */
+export function configKeys(c: { KEY_PREFIX: string; STREAM_PARTITIONS: number }): Keys {
+  return keys(c.KEY_PREFIX, c.STREAM_PARTITIONS);
+}
+
+/**
+ * A partition-qualified stream entry id, `<ms>-<seq>@<p>`: entry ids of different partitions'
+ * streams can be equal, so every id leaving src/cache/ names its partition. It still starts
+ * with the entry's time in ms (idTimeMs).
+ */
+export function qualify(id: string, p: number): string {
+  return `${id}@${p}`;
+}
+
+/** The stream id and partition of a qualified id; undefined when malformed. */
+export function unqualify(qid: string): { id: string; p: number } | undefined {
+  const m = /^(\d+-\d+)@(\d+)$/.exec(qid);
+  return m ? { id: m[1]!, p: Number(m[2]) } : undefined;
 }

@@ -5,7 +5,7 @@ import { ConsumerLease } from "./cache/lease";
 import type { Config } from "./config";
 import { FlusherPool } from "./flusher/pool";
 import { createApp } from "./http/app";
-import { keys } from "./keys";
+import { configKeys } from "./keys";
 import { errorFields, log } from "./log";
 import { Registry } from "./metrics";
 import { openStore } from "./store/open";
@@ -38,7 +38,7 @@ export interface StartOptions {
 
 export async function start(config: Config, o: StartOptions = {}): Promise<Service> {
   const threads = o.threads ?? true;
-  const cache = new ApiCache(config, keys(config.KEY_PREFIX), o.onFatal);
+  const cache = new ApiCache(config, configKeys(config), o.onFatal);
   const store = openStore({
     url: config.DATABASE_URL,
     max: 4,
@@ -65,9 +65,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
   await cache
     .whenReady(config.REDIS_COMMAND_TIMEOUT_MS)
     .catch(() => log.warn("Redis not reachable at start; listening anyway, writes answer 503 until it is"));
+  // Data written with another STREAM_PARTITIONS is refused before the first request (layout.ts);
+  // if Redis is not reachable yet, the first write checks it.
+  await cache.checkLayout().catch(() => {});
   if (o.listen !== false) listen();
   // The flusher threads consume under CONSUMER_NAME only once this instance holds it.
-  const lease = threads ? new ConsumerLease(config.REDIS_URL, keys(config.KEY_PREFIX), config.CONSUMER_NAME, config.REDIS_COMMAND_TIMEOUT_MS) : undefined;
+  const lease = threads ? new ConsumerLease({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, configKeys(config), config.CONSUMER_NAME, config.REDIS_COMMAND_TIMEOUT_MS) : undefined;
   if (lease) {
     // The schema need not wait for the name: /ready reports a missing schema, and the threads
     // (which also migrate, retrying) may wait up to the lease's TTL after a kill -9 restart.

@@ -6,6 +6,9 @@ import { describe, expect, test } from "bun:test";
 import { processSuite } from "./helpers/suite";
 import postgres from "postgres";
 import Redis from "ioredis";
+import { keys } from "../src/keys";
+import { backlog } from "../src/cache/read";
+import type { WritebackRedis } from "../src/cache/redis";
 import { Checker } from "./helpers/checker";
 import { TcpProxy } from "./helpers/proxy";
 import { set, startService, waitFor, type Running } from "../src/testing/process";
@@ -136,8 +139,8 @@ describe("Redis faults", () => {
     expect(((await refused!.json()) as { error: { code: string } }).error.code).toBe("REDIS_UNAVAILABLE");
     // Every cache entry has its stream entry and the other way round: nothing half-applied.
     const c = new Redis(s.redis!.url);
-    const cached = (await c.keys("oom:c:*")).length;
-    const streamed = await c.xlen("oom:stream");
+    const cached = (await c.keys("oom:{p*}:c:*")).length;
+    const streamed = await backlog(c as WritebackRedis, keys("oom:", 16));
     c.disconnect();
     expect(cached).toBe(streamed);
   });

@@ -60,13 +60,13 @@ describe("write path", () => {
 
   test("acknowledged entries are removed from the stream: it drains to zero", async () => {
     for (let i = 0; i < 300; i++) await h.post(`trim:${i % 50}`, `v${i}`);
-    await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
-    const pending = (await h.redis.xpending(h.keys.stream, h.keys.group)) as [number];
+    await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+    const pending = (await h.redis.xpending(h.keys.stream(0), h.keys.group)) as [number];
     expect(pending[0]).toBe(0);
   });
 
   test("acknowledging trims below the oldest entry still pending, never past it", async () => {
-    const stream = `${h.keys.stream}:trim`;
+    const stream = `${h.keys.stream(0)}:trim`;
     const group = "g";
     const add = () => h.redis.xadd(stream, "*", "k", "x", "v", "1", "ver", "1") as Promise<string>;
     const ids: string[] = [];
@@ -76,10 +76,10 @@ describe("write path", () => {
     await h.redis.xreadgroup("GROUP", group, "b", "COUNT", 3, "STREAMS", stream, ">"); // b holds 4-6
     const undelivered = await add();
     // b's batch is persisted first: a's older pending entries keep everything from them on.
-    expect(await h.redis.wbAck(...ackArgs(stream, group, ids.slice(3)))).toBe(0);
+    expect(await h.redis.wbAck(...ackArgs({ ...h.keys, stream: () => stream }, group, ids.slice(3).map((id) => ({ p: 0, id }))))).toBe(0);
     expect(await h.redis.xlen(stream)).toBe(7);
     // a's batch too: all six go; the entry nobody has read yet stays.
-    expect(await h.redis.wbAck(...ackArgs(stream, group, ids.slice(0, 3)))).toBe(6);
+    expect(await h.redis.wbAck(...ackArgs({ ...h.keys, stream: () => stream }, group, ids.slice(0, 3).map((id) => ({ p: 0, id }))))).toBe(6);
     const left = (await h.redis.xrange(stream, "-", "+")).map(([id]) => id);
     expect(left).toEqual([undelivered]);
     await h.redis.del(stream);
@@ -95,9 +95,9 @@ describe("write path", () => {
 
   test("out-of-order stream entries: the database ends on the highest version", async () => {
     // Entries appended straight to the stream, newest first, as a reclaim after a crash could deliver them.
-    await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "newer", "ver", "3000");
-    await h.redis.xadd(h.keys.stream, "*", "k", "ooo", "v", "older", "ver", "2000");
-    await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+    await h.redis.xadd(h.keys.stream(0), "*", "k", "ooo", "v", "newer", "ver", "3000");
+    await h.redis.xadd(h.keys.stream(0), "*", "k", "ooo", "v", "older", "ver", "2000");
+    await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
     expect(await h.store.get("ooo")).toEqual({ value: "newer", version: 3000 });
   });
 
@@ -159,7 +159,7 @@ describe("coalescing", () => {
       try {
         await Promise.all(Array.from({ length: 5000 }, (_, i) => h.post(`gather:${i}`, "v")));
         h.startFlusher();
-        await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+        await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
         expect(h.metrics.values["writeback_flushed_entries_total"]).toBe(5000);
         expect(h.metrics.values["writeback_batches_total"]).toBe(expected);
         // every entry's write-to-commit time is observed once
@@ -181,7 +181,7 @@ describe("coalescing", () => {
         }),
       );
       h.startFlusher(); // starts after the writes: they wait in the stream as one backlog
-      await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
       const rows = h.metrics.values["writeback_flushed_rows_total"]!;
       const entries = h.metrics.values["writeback_flushed_entries_total"]!;
       expect(entries).toBe(1000);
@@ -198,13 +198,13 @@ describe("dead letters and recovery", () => {
     const h = await harness(dbUrl);
     try {
       await h.post("good:1", "a");
-      await h.redis.xadd(h.keys.stream, "*", "k", "poison:nul", "v", "bad\u0000", "ver", "5"); // Postgres rejects
-      await h.redis.xadd(h.keys.stream, "*", "k", "poison:fields"); // malformed
+      await h.redis.xadd(h.keys.stream(0), "*", "k", "poison:nul", "v", "bad\u0000", "ver", "5"); // Postgres rejects
+      await h.redis.xadd(h.keys.stream(0), "*", "k", "poison:fields"); // malformed
       const v2 = await versionOf(await h.post("good:2", "b"));
       h.startFlusher();
       await waitForDb(h.store, "good:2", v2);
       expect((await h.store.get("good:1"))?.value).toBe("a");
-      await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
 
       const list = (await (await h.request("/dead-letters")).json()) as {
         deadLetters: { id: string; key: string; reason: string; error: string }[];
@@ -228,9 +228,9 @@ describe("dead letters and recovery", () => {
       // A dead letter holding an old version of a key that has since been written again.
       const fresh = await versionOf(await h.post("redrive", "fresh"));
       await waitForDb(h.store, "redrive", fresh);
-      await h.redis.xadd(h.keys.dead, "*", "k", "redrive", "v", "stale", "ver", String(fresh - 1), "reason", "test");
+      await h.redis.xadd(h.keys.dead(0), "*", "k", "redrive", "v", "stale", "ver", String(fresh - 1), "reason", "test");
       const recent = String(Date.now() * 1000 - 1); // a version within the tombstone retention
-      await h.redis.xadd(h.keys.dead, "*", "k", "redrive:new", "v", "revived", "ver", recent, "reason", "test");
+      await h.redis.xadd(h.keys.dead(0), "*", "k", "redrive:new", "v", "revived", "ver", recent, "reason", "test");
       const r = await h.request("/dead-letters/redrive", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -239,7 +239,7 @@ describe("dead letters and recovery", () => {
       expect(await r.json()).toEqual({ redriven: 2, expired: 0 });
       await waitForDb(h.store, "redrive:new", Number(recent));
       expect(await h.store.get("redrive")).toEqual({ value: "fresh", version: fresh });
-      expect(await h.redis.xlen(h.keys.dead)).toBe(0);
+      expect(await h.redis.xlen(h.keys.dead(0))).toBe(0);
     } finally {
       await h.close();
     }
@@ -249,13 +249,13 @@ describe("dead letters and recovery", () => {
     const h = await harness(dbUrl, { FLUSH_CLAIM_IDLE_MS: "200", FLUSH_CLAIM_INTERVAL_MS: "100" });
     try {
       const v = await versionOf(await h.post("orphan", "x"));
-      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
+      await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
       // A consumer that read the entry and died before persisting it.
-      await h.redis.xreadgroup("GROUP", h.keys.group, "dead-consumer", "COUNT", 10, "STREAMS", h.keys.stream, ">");
+      await h.redis.xreadgroup("GROUP", h.keys.group, "dead-consumer", "COUNT", 10, "STREAMS", h.keys.stream(0), ">");
       h.startFlusher();
       await waitForDb(h.store, "orphan", v);
       expect(h.metrics.values["writeback_reclaimed_entries_total"]).toBe(1);
-      await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
     } finally {
       await h.close();
     }
@@ -265,13 +265,13 @@ describe("dead letters and recovery", () => {
     const h = await harness(dbUrl, { FLUSH_MAX_DELIVERIES: "2" });
     try {
       await h.post("crashy", "x");
-      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
+      await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
       // Three lives of consumer <CONSUMER_NAME>-0 that each read the entry and crashed.
-      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream, ">");
-      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream, "0");
+      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), ">");
+      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), "0");
       h.startFlusher(0); // its pending re-read is the third delivery
-      await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
-      const fields = (await h.redis.xrange(h.keys.dead, "-", "+"))[0]![1];
+      await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead(0))) === 1);
+      const fields = (await h.redis.xrange(h.keys.dead(0), "-", "+"))[0]![1];
       expect(fields).toContain("too many deliveries");
       expect(await h.store.get("crashy")).toBeUndefined();
     } finally {
@@ -286,13 +286,13 @@ describe("entries of large values carry no value (the cache hash holds it)", () 
     try {
       const value = "v".repeat(10_000);
       for (let i = 0; i < 100; i++) expect((await h.post(`big:${i}`, value)).status).toBe(200);
-      const streamBytes = Number(await h.redis.call("MEMORY", "USAGE", h.keys.stream, "SAMPLES", "0"));
+      const streamBytes = Number(await h.redis.call("MEMORY", "USAGE", h.keys.stream(0), "SAMPLES", "0"));
       expect(streamBytes).toBeLessThan(100 * 1000); // the values alone would be 1,000,000 bytes
-      const [, fields] = (await h.redis.xrange(h.keys.stream, "-", "+", "COUNT", 1))[0]!;
+      const [, fields] = (await h.redis.xrange(h.keys.stream(0), "-", "+", "COUNT", 1))[0]!;
       expect(fields).toEqual(["k", "big:0", "ver", expect.any(String), "n", "10000"]);
       // A small value travels in the entry too: reading it back from the hash would cost more.
       await h.post("small", "tiny");
-      const [, last] = (await h.redis.xrevrange(h.keys.stream, "+", "-", "COUNT", 1))[0]!;
+      const [, last] = (await h.redis.xrevrange(h.keys.stream(0), "+", "-", "COUNT", 1))[0]!;
       expect(last).toEqual(["k", "small", "v", "tiny", "ver", expect.any(String)]);
       h.startFlusher();
       await waitFor("persisted", async () => (await h.store.get("big:99"))?.value === value);
@@ -309,8 +309,8 @@ describe("entries of large values carry no value (the cache hash holds it)", () 
       await h.post("big:k", older);
       const v2 = await versionOf(await h.post("big:k", newer));
       // Only the first write's entry is read: the flusher finds the newer value in the hash.
-      const [first] = (await h.redis.xrange(h.keys.stream, "-", "+", "COUNT", 1))!;
-      await h.redis.xtrim(h.keys.stream, "MINID", first![0]);
+      const [first] = (await h.redis.xrange(h.keys.stream(0), "-", "+", "COUNT", 1))!;
+      await h.redis.xtrim(h.keys.stream(0), "MINID", first![0]);
       h.startFlusher();
       await waitForDb(h.store, "big:k", v2);
       expect(await h.store.get("big:k")).toMatchObject({ value: newer, version: v2 });
@@ -329,12 +329,12 @@ describe("entries of large values carry no value (the cache hash holds it)", () 
       await h.drainFlushers(2000);
       // A replay of that entry after its clean cache entry expired: nothing to do.
       await h.redis.del(h.keys.cache("gone:persisted"));
-      await h.redis.xadd(h.keys.stream, "*", "k", "gone:persisted", "ver", String(v), "n", "1");
+      await h.redis.xadd(h.keys.stream(0), "*", "k", "gone:persisted", "ver", String(v), "n", "1");
       // A write whose cache entry was removed before it was persisted (an allkeys-* eviction).
       const lostVersion = await versionOf(await h.post("gone:lost", big));
       await h.redis.del(h.keys.cache("gone:lost"));
       h.startFlusher();
-      await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
       const list = (await (await h.request("/dead-letters")).json()) as { deadLetters: { key: string; version: number; reason: string; value: string | null }[] };
       expect(list.deadLetters).toEqual([expect.objectContaining({ key: "gone:lost", version: lostVersion, reason: "value missing from the cache", value: null })]);
       expect(await h.store.get("gone:lost")).toBeUndefined();
@@ -348,10 +348,10 @@ describe("entries of large values carry no value (the cache hash holds it)", () 
     const h = await harness(dbUrl, { FLUSH_MAX_DELIVERIES: "1" });
     try {
       await h.post("dl:tired", "its value".repeat(100));
-      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
-      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream, ">");
+      await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
+      await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), ">");
       h.startFlusher(0); // its pending re-read is the second delivery
-      await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
+      await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead(0))) === 1);
       const list = (await (await h.request("/dead-letters")).json()) as { deadLetters: { key: string; value: string | null; reason: string }[] };
       expect(list.deadLetters[0]).toMatchObject({ key: "dl:tired", value: "its value".repeat(100), reason: "too many deliveries" });
     } finally {
@@ -390,12 +390,12 @@ describe("memory", () => {
       const value = "m".repeat(600);
       // Warm up (connections, JIT, the first statements) before the baseline.
       await h.redis.wbSet(...setScriptArgs(h.keys, Array.from({ length: 500 }, (_, i) => ({ op: "s" as const, key: `mem:w${i}`, value })), 0, 0));
-      await waitFor("warm-up flushed", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+      await waitFor("warm-up flushed", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
       const before = heap();
       for (let i = 0; i < 100_000; i += 500) {
         await h.redis.wbSet(...setScriptArgs(h.keys, Array.from({ length: 500 }, (_, j) => ({ op: "s" as const, key: `mem:${i + j}`, value })), 0, 0));
       }
-      await waitFor("flushed", async () => (await h.redis.xlen(h.keys.stream)) === 0, 60_000);
+      await waitFor("flushed", async () => (await h.redis.xlen(h.keys.stream(0))) === 0, 60_000);
       // The values alone are 60 MB; a flusher that held on to its batches would keep them.
       expect(heap() - before).toBeLessThan(20 * 1024 * 1024);
       expect(f).toBeDefined();

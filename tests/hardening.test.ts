@@ -41,15 +41,15 @@ describe("Redis out of memory", () => {
     const h = await privateHarness();
     await h.sql.unsafe("ALTER TABLE writeback_kv ADD CONSTRAINT no_poison CHECK (value <> 'poison-oom')");
     try {
-      await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM"); // an earlier life made it
+      await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM"); // an earlier life made it
       expect((await h.post("oom:poison", "poison-oom")).status).toBe(200);
       const a = admin();
       await a.config("SET", "maxmemory", "1"); // Redis is full
       h.startFlusher();
       await Bun.sleep(500); // the row is rejected; the dead letter must still be written
       await h.drainFlushers(200);
-      const dead = await a.xrange(h.keys.dead, "-", "+");
-      const pending = (await a.xpending(h.keys.stream, h.keys.group)) as [number];
+      const dead = await a.xrange(h.keys.dead(0), "-", "+");
+      const pending = (await a.xpending(h.keys.stream(0), h.keys.group)) as [number];
       a.disconnect();
       expect(await h.store.get("oom:poison")).toBeUndefined();
       // Somewhere it is: in the dead letters (and no longer pending), never in neither.
@@ -63,13 +63,13 @@ describe("Redis out of memory", () => {
 
   test("the flusher starts and drains while Redis is over maxmemory (its group exists)", async () => {
     const h = await privateHarness();
-    await h.redis.xgroup("CREATE", h.keys.stream, h.keys.group, "0", "MKSTREAM");
+    await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
     const v = await versionOf(await h.post("oom:start", "queued"));
     const a = admin();
     await a.config("SET", "maxmemory", "1");
     h.startFlusher();
     await waitForDb(h.store, "oom:start", v);
-    await waitFor("stream trimmed", async () => (await a.xlen(h.keys.stream)) === 0);
+    await waitFor("stream trimmed", async () => (await a.xlen(h.keys.stream(0))) === 0);
     a.disconnect();
   });
 
@@ -78,9 +78,9 @@ describe("Redis out of memory", () => {
     h.startFlusher();
     await h.post("nogroup:1", "x");
     const a = admin();
-    await waitFor("group created", async () => ((await a.exists(h.keys.stream)) === 1 ? (await a.xinfo("GROUPS", h.keys.stream) as unknown[]).length > 0 : false));
+    await waitFor("group created", async () => ((await a.exists(h.keys.stream(0))) === 1 ? (await a.xinfo("GROUPS", h.keys.stream(0)) as unknown[]).length > 0 : false));
     // The group goes (as with FLUSHALL) and cannot come back: XGROUP CREATE is refused under OOM.
-    await a.del(h.keys.stream);
+    await a.del(h.keys.stream(0));
     await a.config("SET", "maxmemory", "1");
     await Bun.sleep(300);
     const calls = async () => Number(/cmdstat_xreadgroup:calls=(\d+)/.exec((await a.info("commandstats")) as string)?.[1] ?? 0);
@@ -129,12 +129,12 @@ describe("a key too large for the index", () => {
   test("is dead-lettered (SQLSTATE 54000 is about the row) and the writes behind it persist", async () => {
     const h = await privateHarness();
     const huge = randomBytes(1600).toString("hex"); // 3200 incompressible bytes: over the btree's 2704
-    await h.redis.xadd(h.keys.stream, "*", "k", huge, "v", "x", "ver", "5");
+    await h.redis.xadd(h.keys.stream(0), "*", "k", huge, "v", "x", "ver", "5");
     const v = await versionOf(await h.post("after-huge", "ok"));
     h.startFlusher();
     await waitForDb(h.store, "after-huge", v);
-    await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead)) === 1);
-    const fields = (await h.redis.xrange(h.keys.dead, "-", "+"))[0]![1];
+    await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead(0))) === 1);
+    const fields = (await h.redis.xrange(h.keys.dead(0), "-", "+"))[0]![1];
     expect(fields.join(" ")).toContain("54000");
   });
 

@@ -125,12 +125,12 @@ describe("redrive", () => {
   test.each([[{ id: ["1-0"] }], [null], [[]], [{}], [{ all: false }], [{ ids: [] }], [{ ids: ["1-0"], extra: 1 }]])(
     "%p re-drives nothing: 422",
     async (body) => {
-      await h.redis.xadd(h.keys.dead, "*", "k", "keep", "v", "x", "ver", "1", "reason", "test");
-      const before = await h.redis.xlen(h.keys.dead);
+      await h.redis.xadd(h.keys.dead(0), "*", "k", "keep", "v", "x", "ver", "1", "reason", "test");
+      const before = await h.redis.xlen(h.keys.dead(0));
       const r = await redrive(body);
       expect(r.status).toBe(422);
       expect((await errorOf(r)).code).toBe("VALIDATION");
-      expect(await h.redis.xlen(h.keys.dead)).toBe(before);
+      expect(await h.redis.xlen(h.keys.dead(0))).toBe(before);
     },
   );
 
@@ -143,7 +143,7 @@ describe("redrive", () => {
     const p = await harness(dbUrl, { MAX_BACKLOG: "1" });
     try {
       await p.post("bp:1", "a"); // no flusher: the backlog is 1
-      await p.redis.xadd(p.keys.dead, "*", "k", "bp:dead", "v", "x", "ver", String(Date.now() * 1000), "reason", "test");
+      await p.redis.xadd(p.keys.dead(0), "*", "k", "bp:dead", "v", "x", "ver", String(Date.now() * 1000), "reason", "test");
       const r = await p.request("/dead-letters/redrive", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -151,7 +151,7 @@ describe("redrive", () => {
       });
       expect(r.status).toBe(503);
       expect((await errorOf(r)).code).toBe("BACKPRESSURE");
-      expect(await p.redis.xlen(p.keys.dead)).toBe(1);
+      expect(await p.redis.xlen(p.keys.dead(0))).toBe(1);
     } finally {
       await p.close();
     }

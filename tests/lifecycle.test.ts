@@ -91,8 +91,8 @@ describe("POST /del", () => {
     const gone = await versionOf(await del("d:replay"));
     await waitForRaw("d:replay", gone);
     // The old write's entry again, as a reclaim or a re-drive could deliver it.
-    await h.redis.xadd(h.keys.stream, "*", "k", "d:replay", "v", "old", "ver", String(old));
-    await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream)) === 0);
+    await h.redis.xadd(h.keys.stream(0), "*", "k", "d:replay", "v", "old", "ver", String(old));
+    await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
     expect(await rawRow("d:replay")).toEqual({ value: null, version: String(gone) });
   });
 
@@ -152,14 +152,14 @@ describe("tombstone retention", () => {
 
   test("a dead letter older than the retention is refused by redrive with 409, and stays", async () => {
     const ancient = String((Date.now() - 8 * 24 * 3600 * 1000) * 1000);
-    const id = (await h.redis.xadd(h.keys.dead, "*", "k", "t:ancient", "v", "x", "ver", ancient, "reason", "test")) as string;
-    const r = await h.request("/dead-letters/redrive", json({ ids: [id] }));
+    const id = (await h.redis.xadd(h.keys.dead(0), "*", "k", "t:ancient", "v", "x", "ver", ancient, "reason", "test")) as string;
+    const r = await h.request("/dead-letters/redrive", json({ ids: [`${id}@0`] }));
     expect(r.status).toBe(409);
     expect(await errorOf(r)).toBe("DEAD_LETTER_EXPIRED");
     const all = await h.request("/dead-letters/redrive", json({ all: true }));
     expect(await all.json()).toEqual({ redriven: 0, expired: 1 });
-    expect((await h.redis.xrange(h.keys.dead, id, id)).length).toBe(1);
-    await h.redis.xdel(h.keys.dead, id);
+    expect((await h.redis.xrange(h.keys.dead(0), id, id)).length).toBe(1);
+    await h.redis.xdel(h.keys.dead(0), id);
   });
 });
 
@@ -175,7 +175,7 @@ describe("clean entries expire, dirty entries never", () => {
       expect(await p.redis.pttl(p.keys.cache("ttl:1"))).toBeLessThanOrEqual(60000);
       await p.post("ttl:1", "b");
       expect(await p.redis.pttl(p.keys.cache("ttl:1"))).toBe(-1);
-      expect(await p.redis.pttl(p.keys.stream)).toBe(-1);
+      expect(await p.redis.pttl(p.keys.stream(0))).toBe(-1);
     } finally {
       await p.close();
     }
@@ -187,7 +187,7 @@ describe("clean entries expire, dirty entries never", () => {
       p.startFlusher();
       const v = await versionOf(await p.post("ttl:0", "a"));
       await waitForDb(p.store, "ttl:0", v);
-      await waitFor("drained", async () => (await p.redis.xlen(p.keys.stream)) === 0);
+      await waitFor("drained", async () => (await p.redis.xlen(p.keys.stream(0))) === 0);
       expect(await p.redis.pttl(p.keys.cache("ttl:0"))).toBe(-1);
     } finally {
       await p.close();
@@ -291,7 +291,7 @@ describe("bounded memory under eviction", () => {
       expect(Number(/evicted_keys:(\d+)/.exec(stats)?.[1])).toBeGreaterThan(0);
       expect(maxUsed).toBeLessThan(32 * 1024 * 1024 * 1.05);
       // Every acknowledged write reaches Postgres...
-      await waitFor("all persisted", async () => (await p.redis.xlen(p.keys.stream)) === 0, 60_000);
+      await waitFor("all persisted", async () => (await p.redis.xlen(p.keys.stream(0))) === 0, 60_000);
       const rows = await p.sql.unsafe<{ key: string; version: string }[]>("SELECT key, version::text FROM writeback_kv WHERE key LIKE 'mem:%'");
       const stored = new Map(rows.map((r) => [r.key, Number(r.version)]));
       const missing = [...acked].filter(([k, v]) => stored.get(k) !== v);

@@ -3,6 +3,7 @@
 // instances given the same CONSUMER_NAME are detected and the second refuses to start.
 import { expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
+import { keys } from "../src/keys";
 import postgres from "postgres";
 import { hostname } from "node:os";
 import { set, startService, waitFor } from "../src/testing/process";
@@ -23,7 +24,7 @@ async function start(env: Record<string, string> = {}) {
 async function consumers(): Promise<string[]> {
   const redis = new Redis(s.redis!.url);
   try {
-    const rows = (await redis.xinfo("CONSUMERS", "in:stream", "in:flushers")) as unknown[][];
+    const rows = (await redis.xinfo("CONSUMERS", keys("in:", 16).stream(0), "in:flushers")) as unknown[][];
     return rows.map((r) => String(r[1])).sort();
   } finally {
     redis.disconnect();

@@ -5,6 +5,9 @@ import { setDefaultTimeout } from "bun:test";
 import { describe, expect, test } from "bun:test";
 import { processSuite } from "./helpers/suite";
 import Redis from "ioredis";
+import { keys } from "../src/keys";
+import { backlog as backlogOf } from "../src/cache/read";
+import type { WritebackRedis } from "../src/cache/redis";
 import { Checker } from "./helpers/checker";
 import { startService, set, waitFor, type Running } from "../src/testing/process";
 import { freePort, PrivateRedis } from "../src/testing/services";
@@ -31,7 +34,7 @@ async function start(env: Record<string, string> = {}) {
 const backlog = async (prefix: string) => {
   const c = new Redis(s.redis!.url);
   try {
-    return await c.xlen(`${prefix}stream`);
+    return await backlogOf(c as WritebackRedis, keys(prefix, 16));
   } finally {
     c.disconnect();
   }

@@ -6,6 +6,8 @@ import { connect, type WritebackRedis } from "../../src/cache/redis";
 import { setScriptArgs } from "../../src/cache/writer";
 import { CpuMeter, pidsNamed } from "./procfs";
 import { keys } from "../../src/keys";
+import { loadConfig } from "../../src/config";
+import { backlog } from "../../src/cache/read";
 import { PostgresStore } from "../../src/store/postgres/store";
 import { startService, type Running } from "../../src/testing/process";
 import { createDatabase, freePort, PrivateRedis } from "../../src/testing/services";
@@ -23,7 +25,7 @@ export interface System {
 }
 
 export class BenchEnv {
-  readonly k = keys("wb:");
+  readonly k = keys("wb:", loadConfig({}).STREAM_PARTITIONS); // the layout of the service as the bench starts it
   private constructor(
     readonly redis: PrivateRedis,
     readonly client: WritebackRedis,
@@ -91,7 +93,7 @@ export class BenchEnv {
   }
 
   backlog(): Promise<number> {
-    return this.client.xlen(this.k.stream);
+    return backlog(this.client, this.k);
   }
 
   async waitDrained(timeoutMs = 600_000): Promise<void> {

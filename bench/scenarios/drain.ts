@@ -6,6 +6,7 @@ import type { BenchEnv, System } from "../lib/env";
 import { scrape } from "../lib/scrape";
 import { spread, type Spread } from "../lib/stats";
 import type { Params } from "../params";
+import { streamBytes as streamBytesOf } from "../../src/cache/read";
 
 /** Fills the stream with the writeback service stopped, starts it, times the drain. */
 async function drainOnce(env: BenchEnv, n: number, key: (i: number) => string) {
@@ -79,7 +80,7 @@ export async function coalescing(env: BenchEnv, p: Params): Promise<CoalesceResu
   // than the key count would ever see a key twice).
   const d = await drainOnce(env, p.coalesceWrites, () => `hot:${Math.floor(Math.random() * p.hotKeys)}`);
   await d.wb.stop();
-  const streamBytes = Number((await env.client.call("MEMORY", "USAGE", env.k.stream)) ?? 0);
+  const streamBytes = await streamBytesOf(env.client, env.k);
   const info = await env.client.info("memory");
   return {
     writes: d.entries,

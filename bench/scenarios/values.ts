@@ -6,6 +6,7 @@ import type { BenchEnv, System } from "../lib/env";
 import { spread, type Spread } from "../lib/stats";
 import { wrk } from "../lib/wrk";
 import type { Params } from "../params";
+import { streamBytes } from "../../src/cache/read";
 import { DIRECT_CONNECTIONS } from "./direct";
 
 export const VALUE_SIZES = [32, 1024, 16 * 1024] as const;
@@ -57,7 +58,7 @@ export async function memoryPerWrite(env: BenchEnv): Promise<MemoryPerWrite[]> {
     const before = await used();
     await env.fill(N, (i) => `mem${bytes}:${i}`, "m".repeat(bytes));
     const after = await used();
-    const stream = Number(await env.client.call("MEMORY", "USAGE", env.k.stream, "SAMPLES", "0"));
+    const stream = await streamBytes(env.client, env.k);
     out.push({ bytes, perWrite: (after - before) / N, streamPerWrite: stream / N });
   }
   await env.client.flushall();

@@ -12,35 +12,49 @@
 -- pending, so it is acknowledged: persisted. Acknowledged entries above an older pending one
 -- (another thread's batch still being written) stay until that one is acknowledged too.
 --
--- KEYS[1] stream   KEYS[2..] cache hash of each committed key
--- ARGV[1] group   ARGV[2] TTL in ms (0 = none)   ARGV[3] number of ids n
--- ARGV[4..3+n] entry ids   ARGV[4+n..] committed version of each cache hash, in KEYS order
+-- One call may cover several partitions' streams (on one Redis; on a Cluster the caller makes
+-- one call per partition, whose keys share a slot).
+--
+-- KEYS[1..s] streams   KEYS[s+1..] cache hash of each committed key
+-- ARGV[1] group   ARGV[2] TTL in ms (0 = none)   ARGV[3] s   ARGV[4..3+s] number of ids of each stream
+-- then the entry ids, stream by stream   then the committed version of each cache hash, in KEYS order
 -- Returns the number of entries trimmed.
-local stream, group, ttl, n = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-if n > 0 then redis.call('XACK', stream, group, unpack(ARGV, 4, 3 + n)) end
+local group, ttl, s = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local at = 4 + s
+for j = 1, s do
+  local n = tonumber(ARGV[3 + j])
+  if n > 0 then redis.call('XACK', KEYS[j], group, unpack(ARGV, at, at + n - 1)) end
+  at = at + n
+end
 
 if ttl > 0 then
-  for i = 2, #KEYS do
+  for i = s + 1, #KEYS do
     -- Only if the cached version is still the committed one: a newer write made it dirty.
-    if redis.call('HGET', KEYS[i], 'ver') == ARGV[2 + n + i] then redis.call('PEXPIRE', KEYS[i], ttl) end
+    if redis.call('HGET', KEYS[i], 'ver') == ARGV[at + i - s - 1] then redis.call('PEXPIRE', KEYS[i], ttl) end
   end
 end
 
-local pending = redis.pcall('XPENDING', stream, group)
-if type(pending) ~= 'table' or pending.err then return 0 end -- no group: nothing to trim against
-local minid = pending[2]
-if pending[1] == 0 then
-  -- Nothing pending: everything delivered so far is persisted.
-  local last
-  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
-    local name, delivered
-    for i = 1, #g, 2 do
-      if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then delivered = g[i + 1] end
+local function trim(stream)
+  local pending = redis.pcall('XPENDING', stream, group)
+  if type(pending) ~= 'table' or pending.err then return 0 end -- no group: nothing to trim against
+  local minid = pending[2]
+  if pending[1] == 0 then
+    -- Nothing pending: everything delivered so far is persisted.
+    local last
+    for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+      local name, delivered
+      for i = 1, #g, 2 do
+        if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then delivered = g[i + 1] end
+      end
+      if name == group then last = delivered end
     end
-    if name == group then last = delivered end
+    if not last then return 0 end
+    local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+    minid = ms .. '-' .. string.format('%.0f', tonumber(seq) + 1)
   end
-  if not last then return 0 end
-  local ms, seq = string.match(last, '^(%d+)-(%d+)$')
-  minid = ms .. '-' .. string.format('%.0f', tonumber(seq) + 1)
+  return redis.call('XTRIM', stream, 'MINID', minid)
 end
-return redis.call('XTRIM', stream, 'MINID', minid)
+
+local trimmed = 0
+for j = 1, s do trimmed = trimmed + trim(KEYS[j]) end
+return trimmed

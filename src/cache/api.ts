@@ -5,49 +5,88 @@ import type { Config } from "../config";
 import type { Keys } from "../keys";
 import { listDead, redrive, type DeadLetterView } from "./dead";
 import { readCached, streamStats, type CachedEntry, type StreamStats } from "./read";
-import { connect, waitReady, type WritebackRedis } from "./redis";
+import { connect, isCluster, waitReady, type WritebackRedis } from "./redis";
 import { checkRedisSafety } from "./safety";
+import { checkLayout, hasLegacyStream } from "./layout";
+import { legacyKeys } from "../keys";
 import { deadline } from "../deadline";
 import { FatalError } from "../fatal";
 import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { Write } from "./writer";
 import { log } from "../log";
 import { Writer } from "./writer";
-import { replicated, waitAllowanceMs } from "./replicas";
+import { replicatedCall, waitAllowanceMs } from "./replicas";
+import { backlogShare } from "./writer";
+
+/** How often, while the old release's stream exists, to look whether the upgrade finished. */
+const LEGACY_RECHECK_MS = 2000;
 
 export class ApiCache {
   private redis: WritebackRedis;
   private writer: Writer;
+  /** resolved once the layout is known to match (layout.ts); writes wait for it */
+  private layout?: Promise<void>;
+  private layoutChecked = false;
+  /** the old release's stream still exists: a read that misses looks at its hash too (until it is gone) */
+  private legacy = false;
+  private legacyCheckedAt = 0;
 
   constructor(
     private config: Config,
     private k: Keys,
     /** called when Redis is set up so that it can lose acknowledged writes (an allkeys-* policy) */
-    onFatal: (message: string) => void = (m) => log.error(m),
+    private onFatal: (message: string) => void = (m) => log.error(m),
   ) {
-    this.redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
+    this.redis = connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "api", config.REDIS_COMMAND_TIMEOUT_MS);
     this.writer = new Writer(this.redis, k, config);
     // On the first connection: refuse a Redis that may evict unpersisted writes; warn when it
     // can lose them otherwise.
-    this.redis.once("ready", () =>
+    this.redis.once("ready", () => {
       checkRedisSafety(this.redis, { allowAllkeysEviction: config.ALLOW_ALLKEYS_EVICTION }).catch((err) => {
         if (err instanceof FatalError) onFatal(err.message);
-      }),
-    );
+      });
+      this.checkLayout().catch(() => {}); // a mismatch reaches onFatal
+    });
+  }
+
+  /**
+   * Checks the layout once (layout.ts) before the first write: a mismatch is fatal (onFatal)
+   * and every write is refused until the process stops. Also notes whether the old release's
+   * stream is still there.
+   */
+  checkLayout(): Promise<void> {
+    this.layout ??= (async () => {
+      await checkLayout(this.redis, this.k, this.config.KEY_PREFIX);
+      this.legacy = await hasLegacyStream(this.redis, this.config.KEY_PREFIX);
+      this.legacyCheckedAt = Date.now();
+      this.layoutChecked = true;
+    })().catch((err) => {
+      this.layout = undefined; // Redis unreachable: the next write tries again
+      if (err instanceof FatalError) {
+        this.layout = Promise.reject(err);
+        this.layout.catch(() => {});
+        this.onFatal(err.message);
+      }
+      throw err;
+    });
+    return this.layout;
   }
 
   /** Applies one set; resolves with its version. Rejects with BackpressureError, CacheTimeoutError or a connection error. */
   write(key: string, value: string): Promise<string> {
+    if (!this.layoutChecked) return this.checkLayout().then(() => this.writer.write("s", key, value));
     return this.writer.write("s", key, value);
   }
 
   /** Applies one delete (a tombstone with its own version); resolves with its version. */
   del(key: string): Promise<string> {
+    if (!this.layoutChecked) return this.checkLayout().then(() => this.writer.write("d", key, ""));
     return this.writer.write("d", key, "");
   }
 
-  /** Applies several sets and deletes as one atomic step; resolves with their versions in order. */
-  writeAll(writes: Write[]): Promise<string[]> {
+  /** Applies several sets and deletes as one atomic step (on a Cluster, per partition); resolves with their versions in order. */
+  async writeAll(writes: Write[]): Promise<string[]> {
+    if (!this.layoutChecked) await this.checkLayout();
     return this.writer.writeAll(writes);
   }
 
@@ -58,10 +97,17 @@ export class ApiCache {
    */
   async incr(key: string, by: bigint, base?: string): Promise<{ version: number; value: string } | "miss"> {
     const c = this.config;
+    if (!this.layoutChecked) await this.checkLayout();
+    if (base === undefined && (await this.legacyActive())) {
+      // The old release's hash may hold a write not yet persisted: count on from it.
+      const old = await this.timed(readCached(this.redis, legacyKeys(c.KEY_PREFIX), key)).catch(() => undefined);
+      if (old) base = old.deleted ? "0" : old.value;
+    }
     let reply: string[];
     try {
-      const write = this.redis.wbIncr(this.k.stream, this.k.cache(key), c.MAX_BACKLOG, c.MAX_LAG_MS, key, String(by), base ?? "");
-      reply = await this.timed(replicated(this.redis, write, c.REDIS_WAIT_REPLICAS, c.REDIS_WAIT_TIMEOUT_MS), waitAllowanceMs(c));
+      const k = this.k;
+      const args = [k.stream(k.partition(key)), k.cache(key), backlogShare(c, k), c.MAX_LAG_MS, key, String(by), base ?? ""] as const;
+      reply = await this.timed(replicatedCall(this.redis, "wbIncr", [...args], c.REDIS_WAIT_REPLICAS, c.REDIS_WAIT_TIMEOUT_MS), waitAllowanceMs(c));
     } catch (err) {
       throw fromScriptError(err);
     }
@@ -71,12 +117,28 @@ export class ApiCache {
 
   /** The key's cache entry: a value, a tombstone (deleted), or undefined on a miss. */
   get(key: string): Promise<CachedEntry | undefined> {
-    return this.timed(readCached(this.redis, this.k, key));
+    return this.timed(this.readOne(key));
   }
 
   /** The cache entries of several keys, in order (one round trip). */
   getMany(keys: string[]): Promise<(CachedEntry | undefined)[]> {
-    return this.timed(Promise.all(keys.map((key) => readCached(this.redis, this.k, key))));
+    return this.timed(Promise.all(keys.map((key) => this.readOne(key))));
+  }
+
+  private async readOne(key: string): Promise<CachedEntry | undefined> {
+    const hit = await readCached(this.redis, this.k, key);
+    if (hit || !(await this.legacyActive())) return hit;
+    return readCached(this.redis, legacyKeys(this.config.KEY_PREFIX), key);
+  }
+
+  /** Whether the old release's stream may still hold unpersisted writes (looked up at most every few seconds). */
+  private async legacyActive(): Promise<boolean> {
+    if (!this.legacy) return false;
+    if (Date.now() - this.legacyCheckedAt > LEGACY_RECHECK_MS) {
+      this.legacyCheckedAt = Date.now();
+      this.legacy = await hasLegacyStream(this.redis, this.config.KEY_PREFIX).catch(() => true);
+    }
+    return this.legacy;
   }
 
   /**
@@ -99,8 +161,9 @@ export class ApiCache {
 
   /** Redis's own counts of keys it evicted and expired, from INFO stats. */
   async evictions(): Promise<{ evicted: number; expired: number }> {
-    const info = await this.redis.info("stats");
-    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+    const nodes = isCluster(this.redis) ? this.redis.nodes("master") : [this.redis];
+    const infos = await Promise.all(nodes.map((n) => n.info("stats")));
+    const field = (name: string) => infos.reduce((sum, info) => sum + Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0), 0);
     return { evicted: field("evicted_keys"), expired: field("expired_keys") };
   }
 
@@ -119,7 +182,7 @@ export class ApiCache {
 
   /** Moves dead letters back to the stream; BackpressureError past MAX_BACKLOG, ExpiredDeadLetterError past the retention. */
   redrive(ids: string[]): Promise<number> {
-    return redrive(this.redis, this.k, ids, this.config.MAX_BACKLOG, this.minRedriveVersion());
+    return redrive(this.redis, this.k, ids, backlogShare(this.config, this.k), this.minRedriveVersion());
   }
 
   async ping(): Promise<void> {

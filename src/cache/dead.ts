@@ -1,13 +1,17 @@
 // The dead-letter stream: entries the flusher gave up on, with why. The flusher moves entries
 // in (moveToDead); the operator routes list them and re-drive them once the cause is fixed.
 // The fields of a dead letter are those of its stream entry plus source_id, reason, error.
-import type { Keys } from "../keys";
+// Each partition has its own dead-letter stream (in its slot, so that dead.lua moves an entry in
+// one step); ids here are partition-qualified (`<ms>-<seq>@<p>`, keys.ts), and a listing
+// merges the partitions oldest first.
+import { qualify, unqualify, type Keys } from "../keys";
 import { entryFields, readEntry, type EntryFields } from "./entry";
 import { fromScriptError } from "./errors";
+import { compareIds } from "./ids";
 import type { WritebackRedis } from "./redis";
 
 export interface DeadLetter {
-  /** original stream entry id */
+  /** original stream entry id, partition-qualified */
   id: string;
   fields: EntryFields | null;
   reason: string;
@@ -16,15 +20,30 @@ export interface DeadLetter {
 
 /** Writes each letter and acknowledges its entry, atomically per script call (dead.lua). */
 export async function moveToDead(redis: WritebackRedis, k: Keys, letters: DeadLetter[]): Promise<void> {
-  // A few hundred letters per call: the script must not hold Redis for long.
-  for (let i = 0; i < letters.length; i += 200) {
-    const args: string[] = [];
-    for (const l of letters.slice(i, i + 200)) {
-      const fields = [...(l.fields ?? []), "source_id", l.id, "reason", l.reason, "error", l.error ?? ""];
-      args.push(l.id, String(fields.length), ...fields);
+  for (const [p, part] of byPartition(letters, (l) => l.id)) {
+    // A few hundred letters per call: the script must not hold Redis for long.
+    for (let i = 0; i < part.length; i += 200) {
+      const args: string[] = [];
+      for (const { item: l, id } of part.slice(i, i + 200)) {
+        const fields = [...(l.fields ?? []), "source_id", l.id, "reason", l.reason, "error", l.error ?? ""];
+        args.push(id, String(fields.length), ...fields);
+      }
+      await redis.wbDead(k.stream(p), k.dead(p), k.group, ...args);
     }
-    await redis.wbDead(k.stream, k.dead, k.group, ...args);
   }
+}
+
+/** `items` grouped by the partition of their qualified id, with the stream id; malformed ids are left out. */
+export function byPartition<T>(items: T[], qid: (t: T) => string): Map<number, { item: T; id: string }[]> {
+  const out = new Map<number, { item: T; id: string }[]>();
+  for (const item of items) {
+    const q = unqualify(qid(item));
+    if (!q) continue;
+    let list = out.get(q.p);
+    if (!list) out.set(q.p, (list = []));
+    list.push({ item, id: q.id });
+  }
+  return out;
 }
 
 export interface DeadLetterView {
@@ -37,11 +56,11 @@ export interface DeadLetterView {
   error: string | null;
 }
 
-function viewDeadLetter([id, fields]: [string, string[]]): DeadLetterView {
+function viewDeadLetter([id, fields]: [string, string[]], p: number): DeadLetterView {
   const e = readEntry(fields);
   const f = entryFields(fields);
   return {
-    id,
+    id: qualify(id, p),
     key: e.key ?? null,
     value: e.value ?? null,
     version: e.version ?? null,
@@ -51,10 +70,26 @@ function viewDeadLetter([id, fields]: [string, string[]]): DeadLetterView {
   };
 }
 
-/** Up to `count` dead letters after the id `after` (exclusive), oldest first. */
-export async function listDead(redis: WritebackRedis, k: Keys, count: number, after?: string) {
-  const entries = await redis.xrange(k.dead, after ? `(${after}` : "-", "+", "COUNT", count);
-  return entries.map(viewDeadLetter);
+/**
+ * Up to `count` dead letters after the qualified id `after` (exclusive), oldest first across
+ * partitions (ties in id by partition). Rejects a malformed `after` with the Redis error it makes.
+ */
+export async function listDead(redis: WritebackRedis, k: Keys, count: number, after?: string): Promise<DeadLetterView[]> {
+  const from = after === undefined ? undefined : unqualify(after);
+  if (after !== undefined && !from) throw new Error(`not a dead-letter id: ${after}`);
+  const parts = await Promise.all(
+    Array.from({ length: k.partitions }, async (_, p) => {
+      // Equal ids in later partitions come after `after` in the merged order.
+      const start = !from ? "-" : p > from.p ? from.id : `(${from.id}`;
+      const entries = (await redis.xrange(k.dead(p), start, "+", "COUNT", count)) as [string, string[]][];
+      return entries.map((e) => ({ e, p }));
+    }),
+  );
+  return parts
+    .flat()
+    .sort((a, b) => compareIds(a.e[0], b.e[0]) || a.p - b.p)
+    .slice(0, count)
+    .map(({ e, p }) => viewDeadLetter(e, p));
 }
 
 /**
@@ -64,11 +99,14 @@ export async function listDead(redis: WritebackRedis, k: Keys, count: number, af
  */
 export async function redrive(redis: WritebackRedis, k: Keys, ids: string[], maxBacklog: number, minVersion: number): Promise<number> {
   let moved = 0;
-  for (let i = 0; i < ids.length; i += 1000) {
-    try {
-      moved += await redis.wbRedrive(k.dead, k.stream, maxBacklog, minVersion, ...ids.slice(i, i + 1000));
-    } catch (err) {
-      throw fromScriptError(err);
+  for (const [p, part] of byPartition(ids, (id) => id)) {
+    const local = part.map((x) => x.id);
+    for (let i = 0; i < local.length; i += 1000) {
+      try {
+        moved += await redis.wbRedrive(k.dead(p), k.stream(p), maxBacklog, minVersion, ...local.slice(i, i + 1000));
+      } catch (err) {
+        throw fromScriptError(err);
+      }
     }
   }
   return moved;

@@ -1,11 +1,16 @@
-// The flusher's side of the write stream: its consumer group. Reads (new entries, this
-// consumer's own pending ones, entries reclaimed from idle consumers), delivery counts and
-// the acknowledgement, which only the flusher calls and only after the commit.
+// The flusher's side of the write streams: its consumer group on every partition's stream.
+// Reads (new entries, this consumer's own pending ones, entries reclaimed from idle consumers),
+// delivery counts and the acknowledgement, which only the flusher calls and only after the
+// commit. Entry ids leave here partition-qualified (keys.ts) and come back that way.
+//
+// On one Redis a read covers every partition in one XREADGROUP and an acknowledgement every
+// partition in one script call; on a Cluster each partition is its own call (its own slot).
 import type { Config } from "../config";
-import type { Keys } from "../keys";
-import { moveToDead, type DeadLetter } from "./dead";
+import { qualify, type Keys } from "../keys";
+import { byPartition, moveToDead, type DeadLetter } from "./dead";
 import type { RawEntry } from "./entry";
-import { connect, redisErrorCode, type WritebackRedis } from "./redis";
+import { compareIds } from "./ids";
+import { connect, isCluster, redisErrorCode, type WritebackRedis } from "./redis";
 
 type StreamReply = [stream: string, entries: RawEntry[]][] | null;
 
@@ -13,20 +18,30 @@ type StreamReply = [stream: string, entries: RawEntry[]][] | null;
 export const ACK_CHUNK = 250;
 /** Keys per values.lua call: one call never holds Redis for long. */
 export const VALUES_CHUNK = 500;
+/** On a Cluster, the longest one blocking read of one partition waits while the others may fill. */
+const CLUSTER_BLOCK_MS = 100;
 
 /** A key's cache hash as the flusher finds it: absent, a tombstone (value null), or a value. */
 export type CachedValue = { value: string | null; version: number } | undefined;
 
 export class ConsumerGroup {
+  private readonly cluster: boolean;
+  /** where the next round of per-partition reads starts on a Cluster: each partition gets its turn first */
+  private turn = 0;
+  readonly partitions: number[];
+
   constructor(
     private redis: WritebackRedis,
     private k: Keys,
     readonly consumer: string,
-  ) {}
+  ) {
+    this.cluster = isCluster(redis);
+    this.partitions = Array.from({ length: k.partitions }, (_, p) => p);
+  }
 
   /** A consumer on a connection of its own, which waits for Redis rather than failing fast. */
   static connect(config: Config, k: Keys, consumer: string): ConsumerGroup {
-    return new ConsumerGroup(connect(config.REDIS_URL, "flusher", config.REDIS_COMMAND_TIMEOUT_MS), k, consumer);
+    return new ConsumerGroup(connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "flusher", config.REDIS_COMMAND_TIMEOUT_MS), k, consumer);
   }
 
   /** Writes dead letters and acknowledges their entries, one step per chunk (dead.lua). */
@@ -48,31 +63,59 @@ export class ConsumerGroup {
    * cannot start then could never free that memory. Reading the group's info works under OOM.
    */
   async ensure(): Promise<void> {
-    if (await this.exists()) return;
+    await Promise.all(this.partitions.map((p) => this.ensureOn(p)));
+  }
+
+  private async ensureOn(p: number): Promise<void> {
+    const stream = this.k.stream(p);
+    if (await this.exists(stream)) return;
     try {
       // From id 0: after a loss of the group, every entry still in the stream is unpersisted.
-      await this.redis.xgroup("CREATE", this.k.stream, this.k.group, "0", "MKSTREAM");
+      await this.redis.xgroup("CREATE", stream, this.k.group, "0", "MKSTREAM");
     } catch (err) {
       if (redisErrorCode(err) !== "BUSYGROUP") throw err;
     }
   }
 
-  private async exists(): Promise<boolean> {
-    if ((await this.redis.exists(this.k.stream)) === 0) return false;
-    const groups = (await this.redis.xinfo("GROUPS", this.k.stream)) as string[][];
+  private async exists(stream: string): Promise<boolean> {
+    if ((await this.redis.exists(stream)) === 0) return false;
+    const groups = (await this.redis.xinfo("GROUPS", stream)) as string[][];
     return groups.some((g) => g[g.indexOf("name") + 1] === this.k.group);
   }
 
   /**
-   * Up to `count` entries: new ones (">"), or this consumer's own unacknowledged ones ("0").
-   * `blockMs` > 0 waits that long for new entries.
+   * About `count` entries of all partitions: new ones (">"), or this consumer's own
+   * unacknowledged ones ("0"). `blockMs` > 0 waits that long for new entries. Fewer than
+   * `count` does not mean none are left (each partition gets its share of `count`).
    */
   async read(from: "0" | ">", count: number, blockMs = 0): Promise<RawEntry[]> {
+    if (!this.cluster) return this.readStreams(this.partitions, from, Math.max(1, Math.ceil(count / this.partitions.length)), blockMs);
+    // One partition per call; the round starts at a different partition each time.
+    const out: RawEntry[] = [];
+    const n = this.partitions.length;
+    const start = this.turn++ % n;
+    for (let i = 0; i < n && out.length < count; i++) {
+      out.push(...(await this.readStreams([this.partitions[(start + i) % n]!], from, count - out.length, 0)));
+    }
+    if (out.length === 0 && blockMs > 0) {
+      out.push(...(await this.readStreams([this.partitions[start]!], from, count, Math.min(blockMs, CLUSTER_BLOCK_MS))));
+    }
+    return out;
+  }
+
+  /** One XREADGROUP of the streams of `parts`, up to `count` entries from each. */
+  private async readStreams(parts: number[], from: "0" | ">", count: number, blockMs: number): Promise<RawEntry[]> {
     const args: (string | number)[] = ["GROUP", this.k.group, this.consumer, "COUNT", count];
     if (blockMs > 0) args.push("BLOCK", blockMs);
-    args.push("STREAMS", this.k.stream, from);
+    args.push("STREAMS", ...parts.map((p) => this.k.stream(p)), ...parts.map(() => from));
     const reply = (await this.redis.call("XREADGROUP", ...args)) as StreamReply;
-    return reply?.[0]?.[1] ?? [];
+    if (!reply) return [];
+    const out: RawEntry[] = [];
+    for (const [stream, entries] of reply) {
+      const p = parts[parts.findIndex((q) => this.k.stream(q) === stream)]!;
+      for (const [id, fields] of entries) out.push([qualify(id, p), fields]);
+    }
+    return out;
   }
 
   /**
@@ -81,6 +124,28 @@ export class ConsumerGroup {
    * entries declared), so no reply is huge.
    */
   async values(keys: string[], sizes: number[], maxBytes: number): Promise<CachedValue[]> {
+    if (!this.cluster) return this.valuesOf(keys, sizes, maxBytes);
+    // On a Cluster, one call reads the hashes of one partition (one slot).
+    const out: CachedValue[] = new Array(keys.length);
+    const parts = new Map<number, number[]>();
+    keys.forEach((key, i) => {
+      const p = this.k.partition(key);
+      const list = parts.get(p);
+      if (list) list.push(i);
+      else parts.set(p, [i]);
+    });
+    for (const idx of parts.values()) {
+      const found = await this.valuesOf(
+        idx.map((i) => keys[i]!),
+        idx.map((i) => sizes[i]!),
+        maxBytes,
+      );
+      idx.forEach((i, n) => (out[i] = found[n]));
+    }
+    return out;
+  }
+
+  private async valuesOf(keys: string[], sizes: number[], maxBytes: number): Promise<CachedValue[]> {
     const out: CachedValue[] = [];
     for (let i = 0; i < keys.length; ) {
       let j = i;
@@ -98,26 +163,28 @@ export class ConsumerGroup {
     return out;
   }
 
-  /** One XAUTOCLAIM step: entries idle longer than `idleMs` on any consumer become ours. */
-  async claim(idleMs: number, cursor: string, count: number): Promise<{ next: string; entries: RawEntry[] }> {
-    const [next, entries] = (await this.redis.xautoclaim(this.k.stream, this.k.group, this.consumer, idleMs, cursor, "COUNT", count)) as [
+  /** One XAUTOCLAIM step on partition `p`: entries idle longer than `idleMs` on any consumer become ours. */
+  async claim(p: number, idleMs: number, cursor: string, count: number): Promise<{ next: string; entries: RawEntry[] }> {
+    const [next, entries] = (await this.redis.xautoclaim(this.k.stream(p), this.k.group, this.consumer, idleMs, cursor, "COUNT", count)) as [
       string,
       RawEntry[],
     ];
-    return { next, entries };
+    return { next, entries: entries.map(([id, fields]) => [qualify(id, p), fields]) };
   }
 
-  /** How often each of `ids` (all pending on this consumer, ascending) has been delivered. */
+  /** How often each of `ids` (qualified, all pending on this consumer) has been delivered. */
   async deliveryCounts(ids: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    if (ids.length === 0) return counts;
-    const rows = (await this.redis.xpending(this.k.stream, this.k.group, ids[0]!, ids[ids.length - 1]!, ids.length, this.consumer)) as [
-      string,
-      string,
-      number,
-      number,
-    ][];
-    for (const [id, , , delivered] of rows) counts.set(id, delivered);
+    for (const [p, part] of byPartition(ids, (id) => id)) {
+      const local = part.map((x) => x.id).sort(compareIds);
+      const rows = (await this.redis.xpending(this.k.stream(p), this.k.group, local[0]!, local[local.length - 1]!, local.length, this.consumer)) as [
+        string,
+        string,
+        number,
+        number,
+      ][];
+      for (const [id, , , delivered] of rows) counts.set(qualify(id, p), delivered);
+    }
     return counts;
   }
 
@@ -128,21 +195,51 @@ export class ConsumerGroup {
    */
   async ack(ids: string[], committed: { key: string; version: number }[] = [], ttlMs = 0): Promise<void> {
     const clean = ttlMs > 0 ? committed : [];
-    const calls = Math.max(1, Math.ceil(ids.length / ACK_CHUNK), Math.ceil(clean.length / ACK_CHUNK));
-    for (let c = 0; c < calls; c++) {
-      const part = clean.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK).map((r) => ({ cache: this.k.cache(r.key), version: r.version }));
-      await this.redis.wbAck(...ackArgs(this.k.stream, this.k.group, ids.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK), part, ttlMs));
+    // One call covers every partition on one Redis; on a Cluster, each partition has its own.
+    const calls = new Map<number, { ids: { p: number; id: string }[]; clean: { cache: string; version: number }[] }>();
+    const callOf = (p: number) => {
+      const c = this.cluster ? p : 0;
+      let call = calls.get(c);
+      if (!call) calls.set(c, (call = { ids: [], clean: [] }));
+      return call;
+    };
+    for (const [p, part] of byPartition(ids, (id) => id)) callOf(p).ids.push(...part.map((x) => ({ p, id: x.id })));
+    for (const r of clean) callOf(this.k.partition(r.key)).clean.push({ cache: this.k.cache(r.key), version: r.version });
+    for (const call of calls.values()) {
+      const n = Math.max(1, Math.ceil(call.ids.length / ACK_CHUNK), Math.ceil(call.clean.length / ACK_CHUNK));
+      for (let c = 0; c < n; c++) {
+        const chunk = call.ids.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK);
+        const part = call.clean.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK);
+        await this.redis.wbAck(...ackArgs(this.k, this.k.group, chunk, part, ttlMs));
+      }
     }
   }
 }
 
-/** The arguments of one ack.lua call. */
+/** The arguments of one ack.lua call: the streams of `ids`' partitions, each with its ids. */
 export function ackArgs(
-  stream: string,
+  k: Keys,
   group: string,
-  ids: string[],
+  ids: { p: number; id: string }[],
   clean: { cache: string; version: number }[] = [],
   ttlMs = 0,
 ): (string | number)[] {
-  return [1 + clean.length, stream, ...clean.map((c) => c.cache), group, ttlMs, ids.length, ...ids, ...clean.map((c) => String(c.version))];
+  const perStream = new Map<number, string[]>();
+  for (const { p, id } of ids) {
+    const list = perStream.get(p);
+    if (list) list.push(id);
+    else perStream.set(p, [id]);
+  }
+  const streams = [...perStream.keys()];
+  return [
+    streams.length + clean.length,
+    ...streams.map((p) => k.stream(p)),
+    ...clean.map((c) => c.cache),
+    group,
+    ttlMs,
+    streams.length,
+    ...streams.map((p) => perStream.get(p)!.length),
+    ...streams.flatMap((p) => perStream.get(p)!),
+    ...clean.map((c) => String(c.version)),
+  ];
 }

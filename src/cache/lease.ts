@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { FatalError } from "../fatal";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
-import { connect, waitReady, type WritebackRedis } from "./redis";
+import { connect, waitReady, type RedisTarget, type WritebackRedis } from "./redis";
 
 export const LEASE_TTL_MS = 3000;
 export const LEASE_RENEW_MS = 1000;
@@ -28,12 +28,12 @@ export class ConsumerLease {
   private closed = false;
 
   constructor(
-    url: string,
+    target: RedisTarget,
     k: Keys,
     private name: string,
     commandTimeoutMs: number,
   ) {
-    this.redis = connect(url, "api", commandTimeoutMs);
+    this.redis = connect(target, "api", commandTimeoutMs);
     this.key = k.consumer(name);
   }
 

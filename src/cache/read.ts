@@ -21,12 +21,32 @@ export interface StreamStats {
   deadLetters: number;
 }
 
+/** The backlog and dead letters of all partitions together, and the age of the oldest entry of any. */
 export async function streamStats(redis: WritebackRedis, k: Keys): Promise<StreamStats> {
-  const [backlog, oldest, deadLetters] = await Promise.all([
-    redis.xlen(k.stream),
-    redis.xrange(k.stream, "-", "+", "COUNT", 1),
-    redis.xlen(k.dead),
-  ]);
-  const ms = oldest[0] ? idTimeMs(oldest[0][0]) : Date.now();
+  const parts = await Promise.all(
+    Array.from({ length: k.partitions }, (_, p) =>
+      Promise.all([redis.xlen(k.stream(p)), redis.xrange(k.stream(p), "-", "+", "COUNT", 1), redis.xlen(k.dead(p))]),
+    ),
+  );
+  let backlog = 0;
+  let deadLetters = 0;
+  let ms = Date.now();
+  for (const [len, oldest, dead] of parts) {
+    backlog += len;
+    deadLetters += dead;
+    if (oldest[0]) ms = Math.min(ms, idTimeMs(oldest[0][0]));
+  }
   return { backlog, oldestAgeMs: Math.max(0, Date.now() - ms), deadLetters };
+}
+
+/** Entries in every partition's stream: an upper bound of the writes not yet persisted. */
+export async function backlog(redis: WritebackRedis, k: Keys): Promise<number> {
+  const lens = await Promise.all(Array.from({ length: k.partitions }, (_, p) => redis.xlen(k.stream(p))));
+  return lens.reduce((a, b) => a + b, 0);
+}
+
+/** Bytes Redis holds for every partition's stream (MEMORY USAGE, all of each stream sampled). */
+export async function streamBytes(redis: WritebackRedis, k: Keys): Promise<number> {
+  const sizes = await Promise.all(Array.from({ length: k.partitions }, (_, p) => redis.call("MEMORY", "USAGE", k.stream(p), "SAMPLES", "0")));
+  return sizes.reduce<number>((a, b) => a + Number(b ?? 0), 0);
 }

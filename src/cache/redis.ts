@@ -1,6 +1,6 @@
 // Redis connections and the scripts they run. Scripts are embedded .lua files, sent once
 // and then run by SHA (ioredis falls back to EVAL on NOSCRIPT, e.g. after a Redis restart).
-import Redis, { type RedisOptions } from "ioredis";
+import Redis, { Cluster, type RedisOptions } from "ioredis";
 import setLua from "./set.lua" with { type: "text" };
 import ackLua from "./ack.lua" with { type: "text" };
 import redriveLua from "./redrive.lua" with { type: "text" };
@@ -11,7 +11,8 @@ import leaseLua from "./lease.lua" with { type: "text" };
 import valuesLua from "./values.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
-export interface WritebackRedis extends Redis {
+/** The scripts every connection can run, by SHA. */
+export interface Scripts {
   /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, op, key and value per write... (set.lua) */
   wbSet(...args: (string | number)[]): Promise<string[]>;
   /** numKeys, stream, cache hashes..., group, ttlMs, id count, ids..., versions... (ack.lua) */
@@ -25,6 +26,36 @@ export interface WritebackRedis extends Redis {
   wbValues(...args: (string | number)[]): Promise<(string | null)[]>;
   /** a consumer name's key, this instance's id, TTL ms (0 = release) (lease.lua): 1 held, 0 another's */
   wbLease(key: string, id: string, ttlMs: number): Promise<number>;
+}
+
+/** A connection to one Redis, or to a Redis Cluster (ioredis's Cluster client), with the scripts. */
+export type WritebackRedis = (Redis | Cluster) & Scripts;
+
+/** Whether `redis` is a Cluster client. */
+export function isCluster(redis: WritebackRedis): redis is Cluster & Scripts {
+  return (redis as { isCluster?: boolean }).isCluster === true;
+}
+
+/** Where to connect: REDIS_URL, and whether it is a node (or the list of nodes) of a Redis Cluster. */
+export interface RedisTarget {
+  url: string;
+  cluster?: boolean;
+}
+
+/** The nodes of a REDIS_URL listing several (redis://h1:7000,h2:7001), with the first one's credentials and TLS. */
+export function clusterNodes(url: string): { startup: { host: string; port: number }[]; options: RedisOptions } {
+  const [first, ...rest] = url.split(",");
+  const u = new URL(first!);
+  const hostPort = (s: string) => {
+    const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(s.replace(/^rediss?:\/\//, "").replace(/\/.*$/, ""));
+    return { host: m?.[1] ?? m?.[2] ?? "127.0.0.1", port: Number(m?.[3] ?? 6379) };
+  };
+  const startup = [{ host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 6379) }, ...rest.map(hostPort)];
+  const options: RedisOptions = {};
+  if (u.username) options.username = decodeURIComponent(u.username);
+  if (u.password) options.password = decodeURIComponent(u.password);
+  if (u.protocol === "rediss:") options.tls = {};
+  return { startup, options };
 }
 
 /**
@@ -44,8 +75,14 @@ const ERROR_LOG_INTERVAL_MS = 5000;
  * The API connection fails fast: no offline queue and a command timeout, so a request
  * never hangs on a dead Redis; it answers 503 and the client retries. The flusher's
  * connection waits for Redis instead (its blocking reads are on a connection of their own).
+ *
+ * On a Redis Cluster, auto-pipelining is off: ioredis groups an auto-pipeline by the slot of
+ * a command's first argument, which for a script called with its key count first is not a
+ * key. Commands are routed by their keys (every script call stays in one slot, keys.ts), and
+ * a write's WAIT goes in an explicit pipeline with it, to the same master (replicas.ts).
  */
-export function connect(url: string, role: ConnectionRole, commandTimeoutMs: number): WritebackRedis {
+export function connect(target: string | RedisTarget, role: ConnectionRole, commandTimeoutMs: number): WritebackRedis {
+  const { url, cluster } = typeof target === "string" ? { url: target, cluster: false } : target;
   const options: RedisOptions =
     role === "api"
       ? {
@@ -56,8 +93,7 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
           connectTimeout: commandTimeoutMs,
         }
       : { maxRetriesPerRequest: null, connectTimeout: 5000 };
-  const redis = new Redis(url, {
-    ...options,
+  const common: RedisOptions = {
     // RESP2: the reply shapes (XREADGROUP as nested arrays) this code is written against.
     protocol: 2,
     lazyConnect: false,
@@ -65,7 +101,28 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
     // in which writes are refused after Redis is back (was up to 2 s).
     retryStrategy: (times) => Math.min(25 * 2 ** Math.min(times, 4), RECONNECT_MAX_MS),
     maxLoadingRetryTime: LOADING_POLL_MS,
-  }) as WritebackRedis;
+  };
+  let redis: WritebackRedis;
+  if (cluster || url.includes(",")) {
+    const { startup, options: auth } = clusterNodes(url);
+    const { enableAutoPipelining: _, enableOfflineQueue, retryStrategy: __, ...perNode } = { ...options, ...common };
+    redis = new Cluster(startup, {
+      redisOptions: { ...perNode, ...auth },
+      enableOfflineQueue: enableOfflineQueue ?? true,
+      enableAutoPipelining: false,
+      scaleReads: "master",
+      // A failover or a reshard: find the new owner of the slot soon, and follow MOVED/ASK.
+      clusterRetryStrategy: (times) => Math.min(25 * 2 ** Math.min(times, 4), RECONNECT_MAX_MS),
+      retryDelayOnFailover: 50,
+      retryDelayOnClusterDown: 50,
+      retryDelayOnTryAgain: 50,
+      slotsRefreshTimeout: Math.max(1000, commandTimeoutMs),
+      slotsRefreshInterval: 2000,
+      maxRedirections: 16,
+    }) as WritebackRedis;
+  } else {
+    redis = new Redis(url, { ...options, ...common }) as WritebackRedis;
+  }
   redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
   redis.defineCommand("wbAck", { lua: ackLua }); // the key count comes first in each call
   redis.defineCommand("wbFill", { numberOfKeys: 1, lua: fillLua });
@@ -91,7 +148,7 @@ export function connect(url: string, role: ConnectionRole, commandTimeoutMs: num
 export { redisErrorCode } from "./errors";
 
 /** Resolves once the connection is ready, or rejects after `ms`. */
-export function waitReady(redis: Redis, ms: number): Promise<void> {
+export function waitReady(redis: Redis | Cluster, ms: number): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

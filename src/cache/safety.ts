@@ -6,11 +6,19 @@
 // entries never have one. So `noeviction` and the `volatile-*` policies (which evict only
 // keys with a TTL) are safe; an `allkeys-*` policy can evict the stream and unpersisted
 // writes, and writeback refuses to run with it unless told it is acceptable.
+//
+// On a Redis Cluster every master is checked: each holds its slots' streams and entries.
 import type Redis from "ioredis";
 import { FatalError } from "../fatal";
 import { log } from "../log";
+import { isCluster, type WritebackRedis } from "./redis";
 
-export async function checkRedisSafety(redis: Redis, o: { allowAllkeysEviction: boolean }): Promise<void> {
+export async function checkRedisSafety(redis: WritebackRedis, o: { allowAllkeysEviction: boolean }): Promise<void> {
+  const nodes = isCluster(redis) ? redis.nodes("master") : [redis as Redis];
+  for (const node of nodes) await checkNode(node, o);
+}
+
+async function checkNode(redis: Redis, o: { allowAllkeysEviction: boolean }): Promise<void> {
   let policy: string | undefined, aof: string | undefined, save: string | undefined;
   try {
     [, policy] = (await redis.config("GET", "maxmemory-policy")) as string[];

@@ -4,6 +4,9 @@
 // Each write still gets its own version and its own answer; a refused or failed call fails
 // every write in it, and none of them is applied.
 //
+// On a Redis Cluster a call holds the writes of one partition (their keys share a slot,
+// keys.ts), so one turn makes a call per partition touched; on one Redis, one call for all.
+//
 // Each call has its own deadline, REDIS_COMMAND_TIMEOUT_MS from when it is handed to the
 // client: ioredis runs one auto-pipeline at a time per connection, so a call made while an
 // earlier one hangs (Redis paused or stalled) would otherwise wait out that one's timeout and
@@ -13,7 +16,8 @@ import type { Keys } from "../keys";
 import { log } from "../log";
 import { CacheTimeoutError, fromScriptError } from "./errors";
 import type { WritebackRedis } from "./redis";
-import { replicated, waitAllowanceMs } from "./replicas";
+import { isCluster } from "./redis";
+import { replicatedCall, waitAllowanceMs } from "./replicas";
 
 // A call stays small enough that Redis never runs one script for long.
 const MAX_WRITES = 256;
@@ -32,19 +36,41 @@ interface Pending extends Write {
   reject: (err: unknown) => void;
 }
 
-/** The arguments of one set.lua call: key count, stream, cache hashes, limits, op/key/value triples. */
+/** One partition's share of MAX_BACKLOG (0: no limit). */
+export function backlogShare(c: Pick<Config, "MAX_BACKLOG">, k: Keys): number {
+  return c.MAX_BACKLOG > 0 ? Math.ceil(c.MAX_BACKLOG / k.partitions) : 0;
+}
+
+/** The arguments of one set.lua call: key count, streams touched, cache hashes, counts and limits, op/key/value/stream of each write. */
 export function setScriptArgs(k: Keys, writes: Write[], maxBacklog: number, maxLagMs: number): (string | number)[] {
-  const args: (string | number)[] = [1 + writes.length, k.stream];
+  const streams: string[] = [];
+  const index = new Map<number, number>();
+  const at = writes.map((w) => {
+    const p = k.partition(w.key);
+    let i = index.get(p);
+    if (i === undefined) {
+      i = streams.push(k.stream(p));
+      index.set(p, i);
+    }
+    return i;
+  });
+  const args: (string | number)[] = [streams.length + writes.length, ...streams];
   for (const w of writes) args.push(k.cache(w.key));
-  args.push(maxBacklog, maxLagMs);
-  for (const w of writes) args.push(w.op, w.key, w.value);
+  args.push(streams.length, maxBacklog, maxLagMs);
+  writes.forEach((w, i) => args.push(w.op, w.key, w.value, at[i]!));
   return args;
 }
 
+interface Queue {
+  writes: Pending[];
+  bytes: number;
+}
+
 export class Writer {
-  private queue: Pending[] = [];
-  private bytes = 0;
+  /** writes waiting for the end of the turn, per script call they will make (keyed by partition on a Cluster, one key otherwise) */
+  private queues = new Map<number, Queue>();
   private scheduled = false;
+  private readonly perPartition: boolean;
   private stalled = 0;
   private lastStallLog = 0;
 
@@ -52,19 +78,24 @@ export class Writer {
     private redis: WritebackRedis,
     private k: Keys,
     private config: Pick<Config, "MAX_BACKLOG" | "MAX_LAG_MS" | "REDIS_COMMAND_TIMEOUT_MS" | "REDIS_WAIT_REPLICAS" | "REDIS_WAIT_TIMEOUT_MS">,
-  ) {}
+  ) {
+    this.perPartition = isCluster(redis);
+  }
 
   /** Applies one write; resolves with its version once Redis has it. Rejects with BackpressureError, CacheTimeoutError or the client's error. */
   write(op: Write["op"], key: string, value: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ op, key, value, resolve, reject });
-      this.bytes += key.length + value.length;
-      if (this.queue.length >= MAX_WRITES || this.bytes >= MAX_BYTES) this.send();
+      const slot = this.perPartition ? this.k.partition(key) : 0;
+      let q = this.queues.get(slot);
+      if (!q) this.queues.set(slot, (q = { writes: [], bytes: 0 }));
+      q.writes.push({ op, key, value, resolve, reject });
+      q.bytes += key.length + value.length;
+      if (q.writes.length >= MAX_WRITES || q.bytes >= MAX_BYTES) this.send(slot);
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
           this.scheduled = false;
-          this.send();
+          for (const slot of [...this.queues.keys()]) this.send(slot);
         });
       }
     });
@@ -72,36 +103,41 @@ export class Writer {
 
   /**
    * Applies several writes as one script call, all or none (POST /mset, /mdel); resolves
-   * with their versions in order. Not merged with other requests' writes.
+   * with their versions in order. Not merged with other requests' writes. On a Cluster, one
+   * call per partition: all or none per partition (the README says so).
    */
   writeAll(writes: Write[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const versions: string[] = [];
       let left = writes.length;
-      this.call(
-        writes.map((w, i) => ({
+      const calls = new Map<number, Pending[]>();
+      writes.forEach((w, i) => {
+        const slot = this.perPartition ? this.k.partition(w.key) : 0;
+        let c = calls.get(slot);
+        if (!c) calls.set(slot, (c = []));
+        c.push({
           ...w,
           resolve: (v: string) => {
             versions[i] = v;
             if (--left === 0) resolve(versions);
           },
           reject,
-        })),
-      );
+        });
+      });
+      for (const batch of calls.values()) this.call(batch);
     });
   }
 
-  private send(): void {
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
-    this.bytes = 0;
-    this.call(batch);
+  private send(slot: number): void {
+    const q = this.queues.get(slot);
+    if (!q) return;
+    this.queues.delete(slot);
+    if (q.writes.length > 0) this.call(q.writes);
   }
 
   /** One set.lua call for `batch` (and WAIT, with REDIS_WAIT_REPLICAS), answered within REDIS_COMMAND_TIMEOUT_MS (plus REDIS_WAIT_TIMEOUT_MS). */
   private call(batch: Pending[]): void {
-    const args = setScriptArgs(this.k, batch, this.config.MAX_BACKLOG, this.config.MAX_LAG_MS);
+    const args = setScriptArgs(this.k, batch, backlogShare(this.config, this.k), this.config.MAX_LAG_MS);
     let settled = false;
     const { REDIS_WAIT_REPLICAS: replicas, REDIS_WAIT_TIMEOUT_MS: waitMs } = this.config;
     const ms = this.config.REDIS_COMMAND_TIMEOUT_MS + waitAllowanceMs(this.config);
@@ -111,7 +147,7 @@ export class Writer {
       const err = new CacheTimeoutError(ms);
       for (const w of batch) w.reject(err);
     }, ms);
-    replicated(this.redis, this.redis.wbSet(...args), replicas, waitMs).then(
+    replicatedCall(this.redis, "wbSet", args, replicas, waitMs).then(
       (versions) => {
         clearTimeout(timer);
         if (!settled) batch.forEach((w, i) => w.resolve(versions[i]!));

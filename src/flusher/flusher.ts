@@ -28,6 +28,8 @@ import { reclaimed } from "./reclaim";
 export interface FlusherOptions {
   /** refuse to run when the database belongs to another KEY_PREFIX (the process does; tests that share a database do not) */
   claimOwner?: boolean;
+  /** drain the stream once and stop: take over every pending entry, persist everything, return (upgrade.ts) */
+  upgrade?: boolean;
 }
 
 /** The database is another deployment's: flushing into it would overwrite its rows. */
@@ -149,7 +151,8 @@ export class Flusher {
     });
   }
 
-  async run(): Promise<void> {
+  /** Runs until stopped; resolves true when it stopped drained (nothing of its own left pending). */
+  async run(): Promise<boolean> {
     const ready = await this.retrying("setup", async () => {
       await this.store.migrate();
       if (this.options.claimOwner) {
@@ -163,6 +166,12 @@ export class Flusher {
       await this.group.ensure();
       return true;
     });
+    if (this.options.upgrade && ready) {
+      // Everything pending on any consumer is taken over at once: the old release's
+      // instances are stopped (or their entries are replayed harmlessly by the version guard).
+      for await (const entries of reclaimed(this.group, { ...this.config, FLUSH_CLAIM_IDLE_MS: 0 }, this.metrics)) await this.flush(entries, true);
+      this.stopping = true; // read what is left without blocking, then stop
+    }
     let phase: "pending" | "live" = "pending";
     let errors = 0;
     let prefetched: Promise<RawEntry[]> | undefined;
@@ -219,6 +228,7 @@ export class Flusher {
       this.lastBeat = Date.now();
     }
     log.info("flusher stopped", { consumer: this.consumer, drained: !this.outOfTime });
+    return ready !== undefined && !this.outOfTime;
   }
 
   async close(): Promise<void> {
@@ -290,7 +300,7 @@ export class Flusher {
       last = await this.readOnce(">", count, false);
       all = all.concat(last);
       bytes += this.bytesOf(last);
-      if (last.length < count) break;
+      // A short read may still leave entries: each partition gets only its share of `count`.
     }
     return all;
   }

@@ -9,13 +9,15 @@ import { READ_CHUNK } from "./chunks";
 
 /** Claims idle entries chunk by chunk; the loop flushes each chunk before the next is claimed. */
 export async function* reclaimed(group: ConsumerGroup, config: Config, metrics: Registry): AsyncGenerator<RawEntry[]> {
-  let cursor = "0-0";
-  do {
-    const { next, entries } = await group.claim(config.FLUSH_CLAIM_IDLE_MS, cursor, Math.min(config.FLUSH_BATCH, READ_CHUNK));
-    if (entries.length > 0) {
-      metrics.inc("writeback_reclaimed_entries_total", undefined, entries.length);
-      yield entries;
-    }
-    cursor = next;
-  } while (cursor !== "0-0");
+  for (const p of group.partitions) {
+    let cursor = "0-0";
+    do {
+      const { next, entries } = await group.claim(p, config.FLUSH_CLAIM_IDLE_MS, cursor, Math.min(config.FLUSH_BATCH, READ_CHUNK));
+      if (entries.length > 0) {
+        metrics.inc("writeback_reclaimed_entries_total", undefined, entries.length);
+        yield entries;
+      }
+      cursor = next;
+    } while (cursor !== "0-0");
+  }
 }

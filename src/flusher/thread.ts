@@ -3,17 +3,19 @@
 // handles reaches the main thread's `error` handler, which restarts the thread.
 declare var self: Worker;
 
-import { keys } from "../keys";
+import { configKeys } from "../keys";
 import { setPriority } from "node:os";
 import { configureLog, errorFields, log } from "../log";
 import { Registry } from "../metrics";
 import { FatalError } from "../fatal";
 import { Flusher } from "./flusher";
+import { drainLegacy } from "./upgrade";
 import type { FromThread, ToThread } from "./messages";
 import { CommitWatch, type Commit } from "./watch";
 
 const metrics = new Registry();
 let flusher: Flusher | undefined;
+let drain = (_graceMs: number) => {};
 const watch = new CommitWatch();
 const post = (m: FromThread) => self.postMessage(m);
 const report = (c: Commit[]) => {
@@ -43,17 +45,34 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
     } catch (err) {
       log.warn("could not lower the flusher thread's priority", errorFields(err));
     }
-    const f = new Flusher(msg.config, keys(msg.config.KEY_PREFIX), msg.index, metrics, { claimOwner: true });
-    flusher = f;
-    f.onCommitted = (rows) => report(watch.committed(rows));
-    const beat = setInterval(
-      () => post({ type: "beat", lastBeat: f.lastBeat, busySince: f.busySince, lastError: f.lastError, metrics: metrics.snapshot() }),
-      250,
-    );
-    f.run().then(
-      async () => {
+    const config = msg.config;
+    let current: Flusher | undefined;
+    let stopAsked: number | undefined;
+    const beat = setInterval(() => {
+      const f = current;
+      post({ type: "beat", lastBeat: f?.lastBeat ?? Date.now(), busySince: f?.busySince ?? 0, lastError: f?.lastError ?? "", metrics: metrics.snapshot() });
+    }, 250);
+    drain = (graceMs) => {
+      stopAsked = graceMs;
+      current?.drain(graceMs);
+    };
+    const track = (f: Flusher | undefined) => {
+      current = f;
+      flusher = f;
+      if (f && stopAsked !== undefined) f.drain(stopAsked);
+    };
+    (async () => {
+      // The old release's stream first (upgrade.ts); a stop during it ends the thread.
+      if (!(await drainLegacy(config, msg.index, metrics, track))) return;
+      if (stopAsked !== undefined) return;
+      const f = new Flusher(config, configKeys(config), msg.index, metrics, { claimOwner: true });
+      f.onCommitted = (rows) => report(watch.committed(rows));
+      track(f);
+      await f.run();
+      await f.close();
+    })().then(
+      () => {
         clearInterval(beat);
-        await f.close();
         post({ type: "stopped", metrics: metrics.snapshot() });
       },
       (err) => {
@@ -63,7 +82,7 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
       },
     );
   } else if (msg.type === "drain") {
-    flusher?.drain(msg.graceMs);
+    drain(msg.graceMs);
   } else if (msg.type === "watch") {
     report(watch.update(msg.add, msg.remove));
   }

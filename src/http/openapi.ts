@@ -42,7 +42,7 @@ export const StatusReply = T.Object(
 export const DeadLettersReply = T.Object({
   deadLetters: T.Array(
     T.Object({
-      id: T.String(),
+      id: T.String({ description: "<ms>-<seq>@<partition>: the dead letter's id in its partition's dead-letter stream" }),
       key: T.Union([T.String(), T.Null()]),
       value: T.Union([T.String(), T.Null()]),
       version: T.Union([T.Integer(), T.Null()]),
@@ -52,8 +52,8 @@ export const DeadLettersReply = T.Object({
     }),
   ),
 });
-export const RedriveBody = T.Union([T.Object({ ids: T.Array(T.String({ pattern: "^\\d+-\\d+$" }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }), T.Object({ all: T.Literal(true) }, { additionalProperties: false })], {
-  examples: [{ ids: ["1795640446546-0"] }, { all: true }],
+export const RedriveBody = T.Union([T.Object({ ids: T.Array(T.String({ pattern: "^\\d+-\\d+@\\d+$", description: "a dead letter's id as listed: <ms>-<seq>@<partition>" }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }), T.Object({ all: T.Literal(true) }, { additionalProperties: false })], {
+  examples: [{ ids: ["1795640446546-0@7"] }, { all: true }],
 });
 export const RedriveReply = T.Object({ redriven: T.Integer(), expired: T.Optional(T.Integer()) }, { examples: [{ redriven: 1 }] });
 const Probe = T.Object({ status: T.Union([T.Literal("ok"), T.Literal("fail")]) }, { additionalProperties: true });

@@ -24,7 +24,8 @@ export function registryOf(d: Deps): Registry {
 
 /** The most dead letters one redrive call moves, and one listing returns. */
 export const MAX_REDRIVE = 10_000;
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+/** A dead letter's id as the listing gives it: `<ms>-<seq>@<partition>` (keys.ts). */
+const ENTRY_ID = /^\d{1,20}-\d{1,20}@\d{1,4}$/;
 
 /** A redrive body: {"ids": [...]} or {"all": true}; anything else is refused, so no typo re-drives everything. */
 function redriveTargets(body: unknown): { ids: string[] } | { all: true } {
@@ -42,8 +43,8 @@ function redriveTargets(body: unknown): { ids: string[] } | { all: true } {
   }
   if (ids === undefined) throw invalid("body", 'must be {"ids": [...]} or {"all": true}');
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_REDRIVE) throw invalid("ids", `must be an array of 1..${MAX_REDRIVE} stream ids`);
-  const bad = ids.findIndex((i) => typeof i !== "string" || !STREAM_ID.test(i));
-  if (bad >= 0) throw invalid(`ids/${bad}`, "not a stream id (<ms>-<seq>)");
+  const bad = ids.findIndex((i) => typeof i !== "string" || !ENTRY_ID.test(i));
+  if (bad >= 0) throw invalid(`ids/${bad}`, "not a dead-letter id (<ms>-<seq>@<partition>)");
   return { ids: ids as string[] };
 }
 
@@ -136,7 +137,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
       guard.admin(request, server);
       const count = Number(query.count ?? 100);
       if (!Number.isInteger(count) || count < 1 || count > MAX_REDRIVE) throw invalid("count", `must be 1..${MAX_REDRIVE}`);
-      if (query.after !== undefined && !STREAM_ID.test(query.after)) throw invalid("after", "not a stream id");
+      if (query.after !== undefined && !ENTRY_ID.test(query.after)) throw invalid("after", "not a dead-letter id (<ms>-<seq>@<partition>)");
       const deadLetters = await cache.deadLetters(count, query.after).catch(fromRedis("after"));
       return { deadLetters };
     }, { detail: docs.deadLetters })

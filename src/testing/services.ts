@@ -135,3 +135,78 @@ export class PrivateRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A private Redis Cluster for tests: `masters` masters with one replica each, on free ports,
+ * created with redis-cli --cluster create, torn down by stop().
+ */
+export class PrivateCluster {
+  private constructor(readonly nodes: PrivateRedis[]) {}
+
+  /** REDIS_URL listing the masters' seeds (any node would do: the client discovers the rest). */
+  get url(): string {
+    return `redis://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",")}`;
+  }
+
+  static async start(masters = 3, extra: string[] = []): Promise<PrivateCluster> {
+    const nodes: PrivateRedis[] = [];
+    for (let i = 0; i < masters * 2; i++) {
+      const port = await freePort();
+      nodes.push(new PrivateRedis(port, ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--appendfsync", "everysec", ...extra]));
+    }
+    await Promise.all(nodes.map((n) => n.start()));
+    const create = Bun.spawn(
+      ["redis-cli", "--cluster", "create", ...nodes.map((n) => `127.0.0.1:${n.port}`), "--cluster-replicas", "1", "--cluster-yes"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    if ((await create.exited) !== 0) throw new Error(`redis-cli --cluster create failed: ${await new Response(create.stdout).text()}`);
+    const c = new PrivateCluster(nodes);
+    await c.waitOk();
+    return c;
+  }
+
+  /** Waits until every live node reports cluster_state:ok and knows every slot. */
+  async waitOk(ms = 30_000, nodes = this.nodes.filter((n) => n.proc && n.proc.exitCode === null && !n.proc.killed)): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      let ok = true;
+      for (const n of nodes) {
+        const r = new Redis(n.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+        r.on("error", () => {});
+        try {
+          await r.connect();
+          const info = (await r.call("CLUSTER", "INFO")) as string;
+          if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) ok = false;
+        } catch {
+          ok = false;
+        }
+        r.disconnect();
+      }
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error("the test cluster did not reach cluster_state:ok");
+      await Bun.sleep(200);
+    }
+  }
+
+  /** The node serving `slot` as master. */
+  async masterOf(slot: number): Promise<PrivateRedis> {
+    for (const n of this.nodes) {
+      if (!n.proc || n.proc.exitCode !== null || n.proc.killed) continue;
+      const r = new Redis(n.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      r.on("error", () => {});
+      try {
+        await r.connect();
+        const slots = (await r.call("CLUSTER", "SLOTS")) as [number, number, [string, number]][];
+        r.disconnect();
+        for (const [from, to, [, port]] of slots) if (slot >= from && slot <= to) return this.nodes.find((x) => x.port === port)!;
+      } catch {
+        r.disconnect();
+      }
+    }
+    throw new Error(`no master found for slot ${slot}`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+}

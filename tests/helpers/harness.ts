@@ -1,10 +1,11 @@
 // The service in-process: the real Elysia app over real Redis and Postgres, plus (optionally)
 // Flushers running in this thread, so tests can drive requests with app.handle().
 import postgres from "postgres";
+import { backlog } from "../../src/cache/read";
 import { connect, waitReady, type WritebackRedis } from "../../src/cache/redis";
 import { loadConfig, type Config } from "../../src/config";
 import { Flusher } from "../../src/flusher/flusher";
-import { keys, type Keys } from "../../src/keys";
+import { configKeys, type Keys } from "../../src/keys";
 import { Registry } from "../../src/metrics";
 import { start } from "../../src/start";
 import { PostgresStore } from "../../src/store/postgres/store";
@@ -28,6 +29,8 @@ export interface Harness {
   startFlusher(index?: number): Flusher;
   /** drains every started flusher within `graceMs` and waits until they stopped */
   drainFlushers(graceMs: number): Promise<void>;
+  /** entries in every partition's stream */
+  backlog(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -38,10 +41,13 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
     KEY_PREFIX: testPrefix(),
     FLUSH_BLOCK_MS: "50",
     LOG_LEVEL: "error",
+    // One stream unless a test says otherwise: most tests look at the stream itself. The API
+    // suite (tests/suites/api.ts) runs with many partitions, on one Redis and on a Cluster.
+    STREAM_PARTITIONS: "1",
     ...env,
   });
-  const k = keys(config.KEY_PREFIX);
-  const redis = connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS);
+  const k = configKeys(config);
+  const redis = connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "api", config.REDIS_COMMAND_TIMEOUT_MS);
   await waitReady(redis, 5000);
   const store = new PostgresStore({ url: dbUrl, max: 2, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
   await store.migrate();
@@ -51,7 +57,7 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
   // drive it with app.handle() and run flushers in this thread.
   const service = await start(config, { listen: false, threads: false, metrics });
   const { app, state } = service;
-  const flushers: { f: Flusher; done: Promise<void> }[] = [];
+  const flushers: { f: Flusher; done: Promise<boolean> }[] = [];
   const request = (path: string, init?: RequestInit) => app.handle(new Request(`http://localhost${path}`, init));
   return {
     config,
@@ -74,6 +80,7 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
       flushers.push({ f, done: f.run() });
       return f;
     },
+    backlog: () => backlog(redis, k),
     async drainFlushers(graceMs) {
       for (const { f } of flushers) f.drain(graceMs);
       await Promise.all(flushers.map((x) => x.done));

@@ -1,0 +1,35 @@
+// The deployment's Redis layout: how many partitions its data is written with. A key's stream
+// and cache hash depend on STREAM_PARTITIONS (keys.ts), so instances started with different
+// counts against the same data would split keys between layouts: each would read its own
+// hashes and streams and miss the other's unpersisted writes. The count is recorded in
+// `<prefix>meta` by the first instance and every later one must match it.
+//
+// The release before partitions wrote one stream (`<prefix>stream`) and hashes without a hash
+// tag (legacyKeys). Its data is still read: the flusher threads drain its stream into the
+// database (flusher/upgrade.ts) and, until that stream is gone, a read or an increment that
+// misses the new layout looks at the old hash.
+import { FatalError } from "../fatal";
+import { legacyKeys, type Keys } from "../keys";
+import type { WritebackRedis } from "./redis";
+
+export class LayoutMismatchError extends FatalError {
+  constructor(message: string) {
+    super("LAYOUT_MISMATCH", message);
+  }
+}
+
+/** Records the partition count on first use; throws LayoutMismatchError when the data was written with another. */
+export async function checkLayout(redis: WritebackRedis, k: Keys, prefix: string): Promise<void> {
+  await redis.hsetnx(k.meta, "partitions", k.partitions);
+  const recorded = Number(await redis.hget(k.meta, "partitions"));
+  if (recorded !== k.partitions) {
+    throw new LayoutMismatchError(
+      `STREAM_PARTITIONS is ${k.partitions}, but the data under KEY_PREFIX=${JSON.stringify(prefix)} in this Redis was written with STREAM_PARTITIONS=${recorded}: start with STREAM_PARTITIONS=${recorded}, or change it as docs/scaling.md describes (stop every instance, then delete ${k.meta})`,
+    );
+  }
+}
+
+/** Whether the stream of the release before partitions still exists (its writes may not all be persisted). */
+export async function hasLegacyStream(redis: WritebackRedis, prefix: string): Promise<boolean> {
+  return (await redis.exists(legacyKeys(prefix).stream(0))) === 1;
+}

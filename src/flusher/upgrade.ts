@@ -1,0 +1,63 @@
+// Upgrading from the release before partitions: its one stream (`<prefix>stream`) may still
+// hold acknowledged writes not yet persisted. Each flusher thread, before it starts on the
+// partitioned streams, drains that stream into the database as a flusher of the old layout
+// would: it takes over every entry pending there (the old instances are gone or going), reads
+// the rest, persists, acknowledges, and gives the old hashes their TTL. The thread that finds
+// the stream empty with nothing pending moves its dead letters to the partitions' dead-letter
+// streams and deletes it; until then, reads and increments that miss the new layout look at
+// the old hashes (cache/api.ts). Nothing acknowledged under the old layout is skipped.
+import type { Config } from "../config";
+import { readEntry } from "../cache/entry";
+import { hasLegacyStream } from "../cache/layout";
+import { connect, type WritebackRedis } from "../cache/redis";
+import { configKeys, legacyKeys } from "../keys";
+import { log } from "../log";
+import type { Registry } from "../metrics";
+import { Flusher } from "./flusher";
+
+/** Drains the old release's stream, if there is one; `track` is told which flusher runs, so a stop can reach it. Resolves false when a stop cut it short. */
+export async function drainLegacy(config: Config, index: number, metrics: Registry, track: (f: Flusher | undefined) => void): Promise<boolean> {
+  const redis = connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "flusher", config.REDIS_COMMAND_TIMEOUT_MS);
+  try {
+    for (let round = 0; await hasLegacyStream(redis, config.KEY_PREFIX); round++) {
+      if (round === 0) log.info("draining the write stream of the release before partitions", { thread: index });
+      const f = new Flusher(config, legacyKeys(config.KEY_PREFIX), index, metrics, { claimOwner: true, upgrade: true });
+      track(f);
+      const drained = await f.run();
+      await f.close();
+      track(undefined);
+      if (!drained) return false;
+      if (await retireLegacy(redis, config)) {
+        log.info("the stream of the release before partitions is persisted and removed", { thread: index });
+        return true;
+      }
+      await Bun.sleep(100); // entries still pending on another thread, or newly written: look again
+    }
+    return true;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Deletes the old stream once it is empty with nothing pending, after moving its dead letters; false when it is not done yet. */
+async function retireLegacy(redis: WritebackRedis, config: Config): Promise<boolean> {
+  const old = legacyKeys(config.KEY_PREFIX);
+  const k = configKeys(config);
+  const stream = old.stream(0);
+  const [len, pending] = await Promise.all([
+    redis.xlen(stream),
+    redis.xpending(stream, old.group).catch(() => [0]) as Promise<unknown[]>,
+  ]);
+  if (len > 0 || Number(pending[0]) > 0) return false;
+  for (;;) {
+    const letters = (await redis.xrange(old.dead(0), "-", "+", "COUNT", 500)) as [string, string[]][];
+    if (letters.length === 0) break;
+    for (const [id, fields] of letters) {
+      const key = readEntry(fields).key;
+      await redis.xadd(k.dead(key === undefined ? 0 : k.partition(key)), "*", ...fields);
+      await redis.xdel(old.dead(0), id);
+    }
+  }
+  await redis.del(stream, old.dead(0));
+  return true;
+}
