@@ -8,8 +8,8 @@ import postgres from "postgres";
 import { hostname } from "node:os";
 import { set, startService, waitFor } from "../src/testing/process";
 import { PrivateRedis } from "../src/testing/services";
-import { Checker } from "./helpers/checker";
 import { processSuite } from "./helpers/suite";
+import { threeInstances } from "./helpers/instances";
 
 setDefaultTimeout(60_000);
 
@@ -91,55 +91,10 @@ test("an instance paused past its heartbeat, whose name another instance took me
   expect((await set(other.base, "after", "v")).status).toBe(200);
 });
 
-/** Polls the database's versions while `running()`; returns the keys whose version ever went down. */
-async function watchVersions(running: () => boolean): Promise<string[]> {
-  const sql = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
-  const seen = new Map<string, number>();
-  const down = new Set<string>();
-  try {
-    while (running()) {
-      const rows = await sql.unsafe<{ key: string; version: string }[]>("SELECT key, version::text FROM writeback_kv").catch(() => []);
-      for (const r of rows) {
-        const v = Number(r.version);
-        if (v < (seen.get(r.key) ?? 0)) down.add(r.key);
-        seen.set(r.key, Math.max(v, seen.get(r.key) ?? 0));
-      }
-      await Bun.sleep(50);
-    }
-  } finally {
-    await sql.end();
-  }
-  return [...down];
-}
-
 test.each([["small", 0], ["large", 600]])(
   "three instances under load: kill -9 one, SIGSTOP another past the claim idle time, SIGCONT: nothing acknowledged lost, no version in Postgres ever goes down (%s values)",
   async (_, bytes) => {
     s.redis = await PrivateRedis.start();
-    const env = { FLUSH_CLAIM_IDLE_MS: "2000", FLUSH_CLAIM_INTERVAL_MS: "500" };
-    const [a, b, c] = [await start(env), await start(env), await start(env)];
-    const check = new Checker(bytes as number);
-    let stop = false;
-    let watching = true;
-    const versionsDown = watchVersions(() => watching);
-    // Writers spread over all three, on 300 keys, so every key is overwritten through every instance.
-    const load = Promise.all([a, b, c].map((r) => check.load(r.base, 300, () => stop, 4)));
-    await Bun.sleep(1500);
-    a.proc.kill(9);
-    await Bun.sleep(500);
-    b.proc.kill("SIGSTOP");
-    await Bun.sleep(5000); // past FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS: c reclaims what a and b held
-    b.proc.kill("SIGCONT");
-    await Bun.sleep(1500);
-    stop = true;
-    await load;
-    try {
-      await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0, 30_000);
-    } finally {
-      watching = false;
-    }
-    expect(await versionsDown).toEqual([]);
-    expect(check.acked.size).toBeGreaterThan(200);
-    expect(c.proc.exitCode).toBeNull();
+    await threeInstances(start, s.dbUrl, bytes as number);
   },
 );

@@ -165,7 +165,7 @@ export class PrivateCluster {
     return c;
   }
 
-  /** Waits until every live node reports cluster_state:ok and knows every slot. */
+  /** Waits until every live node reports cluster_state:ok and knows every slot, and every replica is in sync. */
   async waitOk(ms = 30_000, nodes = this.nodes.filter((n) => n.proc && n.proc.exitCode === null && !n.proc.killed)): Promise<void> {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -177,6 +177,9 @@ export class PrivateCluster {
           await r.connect();
           const info = (await r.call("CLUSTER", "INFO")) as string;
           if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) ok = false;
+          // A replica that has not synced yet would not take over from a failed master.
+          const repl = await r.info("replication");
+          if (/role:slave/.test(repl) && !/master_link_status:up/.test(repl)) ok = false;
         } catch {
           ok = false;
         }
