@@ -13,14 +13,16 @@ import { throughput } from "./scenarios/throughput";
 import { versusDirect } from "./scenarios/direct";
 import { byValueSize, memoryPerWrite } from "./scenarios/values";
 import { api, memoryUnderEviction } from "./scenarios/api";
+import { instances, partitions, waitCost } from "./scenarios/scale";
 
 const p = process.argv.includes("--quick") ? QUICK : FULL;
 // --only=write (throughput, latency, sustained, visibility), --only=direct (against B-direct),
 // --only=drain (drain, coalescing) or
 // --only=api (reads, /incr, /mset, Redis memory under eviction),
+// --only=scale (16 partitions vs 1, 2 instances vs 1, on one Redis),
 // for development; a partial run does not update the README.
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
-const want = (part: "write" | "direct" | "drain" | "api") => !only || only === part;
+const want = (part: "write" | "direct" | "drain" | "api" | "scale") => !only || only === part;
 const ROOT = `${import.meta.dir}/..`;
 const started = Date.now();
 const log = (m: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${m}`);
@@ -323,6 +325,64 @@ try {
         ratio: "—",
         bar: "≤ 64 KiB",
         pass: c.streamBytes <= 64 * 1024 && c.streamLength === 0,
+      },
+    );
+  }
+
+  if (want("scale")) {
+    log(`scale: 16 partitions vs 1, then 2 instances vs 1, ${p.rounds} rounds each, on one Redis`);
+    const parts = await partitions(env, p, log);
+    const inst = await instances(env, p, log);
+    log("REDIS_WAIT_REPLICAS=1 vs 0, one replica attached");
+    const wc = await waitCost(env, p, log);
+    figures.push(
+      {
+        figure: "write throughput, 16 partitions vs 1, one Redis",
+        value: fmtRate(parts.write.a),
+        baseline: fmtRate(parts.write.b),
+        ratio: fmtRatio(parts.write.ratio),
+        bar: "≥ 0.9×",
+        pass: parts.write.ratio.median >= 0.9,
+      },
+      {
+        figure: `drain rate, 16 partitions vs 1, ${p.drainWrites.toLocaleString("en-US")} distinct keys`,
+        value: fmtRate(parts.drain.a),
+        baseline: fmtRate(parts.drain.b),
+        ratio: fmtRatio(parts.drain.ratio),
+        bar: "≥ 0.9×",
+        pass: parts.drain.ratio.median >= 0.9,
+      },
+      {
+        figure: "write throughput, 2 instances vs 1 (connections split over them), one Redis",
+        value: fmtRate(inst.write.a),
+        baseline: fmtRate(inst.write.b),
+        ratio: fmtRatio(inst.write.ratio),
+        bar: "—",
+        pass: undefined,
+      },
+      {
+        figure: "drain rate, 2 instances vs 1, one Redis",
+        value: fmtRate(inst.drain.a),
+        baseline: fmtRate(inst.drain.b),
+        ratio: fmtRatio(inst.drain.ratio),
+        bar: "—",
+        pass: undefined,
+      },
+      {
+        figure: "write throughput, REDIS_WAIT_REPLICAS=1 vs 0 (one replica on the same host)",
+        value: fmtRate(wc.write.a),
+        baseline: fmtRate(wc.write.b),
+        ratio: fmtRatio(wc.write.ratio),
+        bar: "—",
+        pass: undefined,
+      },
+      {
+        figure: "write p99 at peak, REDIS_WAIT_REPLICAS=1 vs 0",
+        value: fmtMs(wc.p99.a),
+        baseline: fmtMs(wc.p99.b),
+        ratio: fmtRatio(wc.p99.ratio),
+        bar: "—",
+        pass: undefined,
       },
     );
   }

@@ -5,7 +5,7 @@ import postgres from "postgres";
 import { connect, type WritebackRedis } from "../../src/cache/redis";
 import { setScriptArgs } from "../../src/cache/writer";
 import { CpuMeter, pidsNamed } from "./procfs";
-import { keys } from "../../src/keys";
+import { keys, type Keys } from "../../src/keys";
 import { loadConfig } from "../../src/config";
 import { backlog } from "../../src/cache/read";
 import { PostgresStore } from "../../src/store/postgres/store";
@@ -70,14 +70,14 @@ export class BenchEnv {
   }
 
   /** Writes through the real write script straight into Redis (500 writes a call), for drain runs. */
-  async fill(n: number, key: (i: number) => string, value = VALUE): Promise<void> {
+  async fill(n: number, key: (i: number) => string, value = VALUE, k: Keys = this.k): Promise<void> {
     const PER_CALL = 500;
     const PIPE = 20;
     for (let i = 0; i < n; i += PER_CALL * PIPE) {
       const p = this.client.pipeline() as unknown as WritebackRedis & { exec(): Promise<unknown> };
       for (let j = i; j < Math.min(n, i + PER_CALL * PIPE); j += PER_CALL) {
         const writes = Array.from({ length: Math.min(PER_CALL, n - j) }, (_, x) => ({ op: "s" as const, key: key(j + x), value }));
-        p.wbSet(...setScriptArgs(this.k, writes, 0, 0));
+        p.wbSet(...setScriptArgs(k, writes, 0, 0));
       }
       await p.exec();
     }
@@ -92,13 +92,14 @@ export class BenchEnv {
     });
   }
 
-  backlog(): Promise<number> {
-    return backlog(this.client, this.k);
+  /** Entries in the streams of layout `k` (the service's default layout unless given). */
+  backlog(k: Keys = this.k): Promise<number> {
+    return backlog(this.client, k);
   }
 
-  async waitDrained(timeoutMs = 600_000): Promise<void> {
+  async waitDrained(timeoutMs = 600_000, k: Keys = this.k): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((await this.backlog()) > 0) {
+    while ((await this.backlog(k)) > 0) {
       if (Date.now() > deadline) throw new Error("backlog did not drain");
       await Bun.sleep(50);
     }

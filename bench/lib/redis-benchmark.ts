@@ -26,11 +26,13 @@ export async function redisBenchmark(o: {
       "2",
       `${o.prefix}stream`,
       `${o.prefix}c:__rand_int__`,
+      "1", // one stream among the keys
       "0",
       "0",
-      "s", // a set (set.lua takes op, key, value per write)
+      "s", // a set (set.lua takes op, key, value and the index of its stream per write)
       "k:__rand_int__",
       "x".repeat(32),
+      "1",
     ],
     { stdout: "pipe", stderr: "pipe" },
   );
