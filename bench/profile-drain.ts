@@ -34,7 +34,7 @@ if (process.argv[2] === "--child") {
 } else {
   const n = Number(process.argv[2] ?? 300_000);
   const dir = process.argv[3] ?? "/tmp/writeback-profile";
-  const env = await BenchEnv.create({});
+  const env = await BenchEnv.create(process.env.STREAM_PARTITIONS ? { STREAM_PARTITIONS: process.env.STREAM_PARTITIONS } : {});
   try {
     await env.fill(n, (i) => `p:${i}`);
     const child = Bun.spawn(

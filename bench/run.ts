@@ -36,7 +36,7 @@ for (const tool of ["wrk", "redis-benchmark", "redis-server"]) {
 
 // The settings under test: the defaults, unless the environment overrides them.
 const serviceEnv: Record<string, string> = {};
-for (const [k, v] of Object.entries(process.env)) if (k.startsWith("FLUSH_") && v) serviceEnv[k] = v;
+for (const [k, v] of Object.entries(process.env)) if ((k.startsWith("FLUSH_") || k === "STREAM_PARTITIONS") && v) serviceEnv[k] = v;
 const batch = Number(serviceEnv.FLUSH_BATCH ?? (await import("../src/config")).loadConfig({}).FLUSH_BATCH);
 
 log("building dist/writeback");

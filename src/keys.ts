@@ -16,6 +16,8 @@ export interface Keys {
   partition(key: string): number;
   /** Hash holding the cached `v` (value) and `ver` (version) of one user key, in its partition's slot. */
   cache(key: string): string;
+  /** The same, for a key whose partition `p` is known already (saves hashing the key again). */
+  cacheIn(p: number, key: string): string;
   /** Stream of writes of partition `p` not yet persisted (entry.ts). */
   stream(p: number): string;
   /** Stream of entries of partition `p` the flusher gave up on, with the reason. */
@@ -39,6 +41,7 @@ export function keys(prefix: string, partitions = 1): Keys {
     partitions,
     partition: (key) => partitionOf(key, partitions),
     cache: (key) => `${tag(partitionOf(key, partitions))}c:${key}`,
+    cacheIn: (p, key) => `${tag(p)}c:${key}`,
     stream: (p) => `${tag(p)}stream`,
     dead: (p) => `${tag(p)}dead`,
     group: `${prefix}flushers`,
@@ -53,6 +56,7 @@ export function legacyKeys(prefix: string): Keys {
     partitions: 1,
     partition: () => 0,
     cache: (key) => `${prefix}c:${key}`,
+    cacheIn: (_p, key) => `${prefix}c:${key}`,
     stream: () => `${prefix}stream`,
     dead: () => `${prefix}dead`,
     group: `${prefix}flushers`,
@@ -73,6 +77,11 @@ export function configKeys(c: { KEY_PREFIX: string; STREAM_PARTITIONS: number })
  */
 export function qualify(id: string, p: number): string {
   return `${id}@${p}`;
+}
+
+/** The partition a qualified id names (no validation: for ids this process qualified). */
+export function partitionOfId(qid: string): number {
+  return Number(qid.slice(qid.lastIndexOf("@") + 1));
 }
 
 /** The stream id and partition of a qualified id; undefined when malformed. */

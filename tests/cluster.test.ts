@@ -1,11 +1,12 @@
-// writeback on a Redis Cluster (3 masters, 3 replicas, started here): the API suites pass as
-// on one Redis, every script call stays within one slot (hash tags, keys.ts), and a flusher
+// writeback on a Redis Cluster (3 masters, 3 replicas, started here): the API and flusher
+// suites pass as on one Redis, every script call stays within one slot (hash tags, keys.ts), and a flusher
 // persists every partition.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createDatabase, PrivateCluster } from "../src/testing/services";
 import { harness } from "./helpers/harness";
 import { apiSuite } from "./suites/api";
 import { apiExtendedSuite } from "./suites/api-extended";
+import { flusherSuite } from "./suites/flusher";
 import { waitFor } from "../src/testing/process";
 
 setDefaultTimeout(120_000);
@@ -23,6 +24,8 @@ const target = () => ({ REDIS_URL: cluster.url, STREAM_PARTITIONS: "16" });
 describe("on a Redis Cluster", () => {
   describe("the HTTP contract", () => apiSuite(target));
   describe("increments, batches, status", () => apiExtendedSuite(target));
+  // The flusher suite looks at one stream: one partition, on one master of the cluster.
+  describe("the write path and the flusher", () => flusherSuite(() => ({ REDIS_URL: cluster.url, STREAM_PARTITIONS: "1" })));
 
   test("writes to keys of every partition reach the database through one flusher, and the streams drain", async () => {
     const db = await createDatabase();

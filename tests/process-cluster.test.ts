@@ -86,18 +86,7 @@ describe("on a Redis Cluster", () => {
     } else {
       // Asynchronous replication: what the master acknowledged in its last moments and had not
       // sent to its replica is gone. Measured and bounded; docs/failure-modes.md has the figure.
-      let missing: string[] = [];
-      await waitFor(
-        "no more keys persisting",
-        async () => {
-          const now = await check.missing(s.dbUrl);
-          const settled = now.length === missing.length;
-          missing = now;
-          await Bun.sleep(1000);
-          return settled;
-        },
-        60_000,
-      );
+      const missing = await check.missingWhenSettled(s.dbUrl);
       console.log(`cluster failover without WAIT: ${missing.length} of ${check.acked.size} keys lost their last acknowledged write`);
       expect(missing.length).toBeLessThan(check.acked.size * 0.05);
     }

@@ -114,14 +114,7 @@ test.each([
       // sent to the replica is gone. Measured, and bounded: the figure is in docs/failure-modes.md.
       await Bun.sleep(3000);
       await waitFor("the backlog persisted", async () => (await set(svc.base, "probe", "x")).status === 200);
-      let missing: string[] = [];
-      await waitFor("no more keys persisting", async () => {
-        const now = await check.missing(s.dbUrl);
-        const settled = now.length === missing.length;
-        missing = now;
-        await Bun.sleep(500);
-        return settled;
-      }, 30_000);
+      const missing = await check.missingWhenSettled(s.dbUrl, 30_000);
       console.log(`without WAIT: ${missing.length} of ${check.acked.size} keys lost their last acknowledged write in the failover`);
       expect(missing.length).toBeLessThan(check.acked.size * 0.05);
     }

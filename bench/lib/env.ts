@@ -25,7 +25,8 @@ export interface System {
 }
 
 export class BenchEnv {
-  readonly k = keys("wb:", loadConfig({}).STREAM_PARTITIONS); // the layout of the service as the bench starts it
+  /** the layout of the service as the bench starts it (STREAM_PARTITIONS from serviceEnv, else the default) */
+  readonly k: Keys;
   private constructor(
     readonly redis: PrivateRedis,
     readonly client: WritebackRedis,
@@ -33,7 +34,9 @@ export class BenchEnv {
     readonly sql: postgres.Sql,
     private dropDb: () => Promise<void>,
     readonly serviceEnv: Record<string, string>,
-  ) {}
+  ) {
+    this.k = keys("wb:", loadConfig({ STREAM_PARTITIONS: serviceEnv.STREAM_PARTITIONS }).STREAM_PARTITIONS);
+  }
 
   static async create(serviceEnv: Record<string, string>): Promise<BenchEnv> {
     const redis = await PrivateRedis.start(["--appendfsync", "everysec"]);

@@ -6,7 +6,7 @@
 // On one Redis a read covers every partition in one XREADGROUP and an acknowledgement every
 // partition in one script call; on a Cluster each partition is its own call (its own slot).
 import type { Config } from "../config";
-import { qualify, type Keys } from "../keys";
+import { partitionOfId, qualify, type Keys } from "../keys";
 import { byPartition, moveToDead, type DeadLetter } from "./dead";
 import type { RawEntry } from "./entry";
 import { compareIds } from "./ids";
@@ -29,6 +29,7 @@ export class ConsumerGroup {
   /** where the next round of per-partition reads starts on a Cluster: each partition gets its turn first */
   private turn = 0;
   readonly partitions: number[];
+  private readonly partitionOfStream: Map<string, number>;
 
   constructor(
     private redis: WritebackRedis,
@@ -36,12 +37,15 @@ export class ConsumerGroup {
     readonly consumer: string,
   ) {
     this.cluster = isCluster(redis);
+    // Every thread reads every partition: a thread that stalls holds up only its own batch.
     this.partitions = Array.from({ length: k.partitions }, (_, p) => p);
+    this.partitionOfStream = new Map(this.partitions.map((p) => [k.stream(p), p]));
   }
 
   /** A consumer on a connection of its own, which waits for Redis rather than failing fast. */
   static connect(config: Config, k: Keys, consumer: string): ConsumerGroup {
-    return new ConsumerGroup(connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "flusher", config.REDIS_COMMAND_TIMEOUT_MS), k, consumer);
+    const redis = connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "flusher", config.REDIS_COMMAND_TIMEOUT_MS);
+    return new ConsumerGroup(redis, k, consumer);
   }
 
   /** Writes dead letters and acknowledges their entries, one step per chunk (dead.lua). */
@@ -112,8 +116,11 @@ export class ConsumerGroup {
     if (!reply) return [];
     const out: RawEntry[] = [];
     for (const [stream, entries] of reply) {
-      const p = parts[parts.findIndex((q) => this.k.stream(q) === stream)]!;
-      for (const [id, fields] of entries) out.push([qualify(id, p), fields]);
+      const p = this.partitionOfStream.get(stream)!;
+      for (const e of entries) {
+        e[0] = qualify(e[0], p); // in place: one entry is one array, not two
+        out.push(e);
+      }
     }
     return out;
   }
@@ -193,7 +200,7 @@ export class ConsumerGroup {
    * the committed keys' cache entries `ttlMs` when they still hold the committed version
    * (ack.lua). One step per chunk.
    */
-  async ack(ids: string[], committed: { key: string; version: number }[] = [], ttlMs = 0): Promise<void> {
+  async ack(ids: string[], committed: { key: string; version: number; id?: string }[] = [], ttlMs = 0): Promise<void> {
     const clean = ttlMs > 0 ? committed : [];
     // One call covers every partition on one Redis; on a Cluster, each partition has its own.
     const calls = new Map<number, { ids: { p: number; id: string }[]; clean: { cache: string; version: number }[] }>();
@@ -203,8 +210,16 @@ export class ConsumerGroup {
       if (!call) calls.set(c, (call = { ids: [], clean: [] }));
       return call;
     };
-    for (const [p, part] of byPartition(ids, (id) => id)) callOf(p).ids.push(...part.map((x) => ({ p, id: x.id })));
-    for (const r of clean) callOf(this.k.partition(r.key)).clean.push({ cache: this.k.cache(r.key), version: r.version });
+    for (const qid of ids) {
+      const at = qid.lastIndexOf("@");
+      const p = Number(qid.slice(at + 1));
+      callOf(p).ids.push({ p, id: qid.slice(0, at) });
+    }
+    for (const r of clean) {
+      // The entry's id names the key's partition: no need to hash the key again.
+      const p = r.id !== undefined ? partitionOfId(r.id) : this.k.partition(r.key);
+      callOf(p).clean.push({ cache: this.k.cacheIn(p, r.key), version: r.version });
+    }
     for (const call of calls.values()) {
       const n = Math.max(1, Math.ceil(call.ids.length / ACK_CHUNK), Math.ceil(call.clean.length / ACK_CHUNK));
       for (let c = 0; c < n; c++) {

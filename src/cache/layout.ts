@@ -20,8 +20,13 @@ export class LayoutMismatchError extends FatalError {
 
 /** Records the partition count on first use; throws LayoutMismatchError when the data was written with another. */
 export async function checkLayout(redis: WritebackRedis, k: Keys, prefix: string): Promise<void> {
-  await redis.hsetnx(k.meta, "partitions", k.partitions);
-  const recorded = Number(await redis.hget(k.meta, "partitions"));
+  // Read first: a Redis at maxmemory refuses the write, but a recorded count can still be checked.
+  let found = await redis.hget(k.meta, "partitions");
+  if (found === null) {
+    await redis.hsetnx(k.meta, "partitions", k.partitions);
+    found = await redis.hget(k.meta, "partitions");
+  }
+  const recorded = Number(found);
   if (recorded !== k.partitions) {
     throw new LayoutMismatchError(
       `STREAM_PARTITIONS is ${k.partitions}, but the data under KEY_PREFIX=${JSON.stringify(prefix)} in this Redis was written with STREAM_PARTITIONS=${recorded}: start with STREAM_PARTITIONS=${recorded}, or change it as docs/scaling.md describes (stop every instance, then delete ${k.meta})`,

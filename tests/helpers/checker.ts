@@ -1,7 +1,7 @@
 // Records every acknowledged write and checks the database against it: for every key, the
 // database must end on the highest acknowledged version (and its value).
 import postgres from "postgres";
-import { set } from "../../src/testing/process";
+import { set, waitFor } from "../../src/testing/process";
 
 export class Checker {
   readonly acked = new Map<string, { version: number; value: string }>();
@@ -77,5 +77,22 @@ export class Checker {
     } finally {
       await sql.end();
     }
+  }
+
+  /** The keys `missing` returns once it stops changing (polled every second): what a fault lost for good. */
+  async missingWhenSettled(dbUrl: string, ms = 60_000): Promise<string[]> {
+    let missing: string[] = [];
+    await waitFor(
+      "no more keys persisting",
+      async () => {
+        const now = await this.missing(dbUrl);
+        const settled = now.length === missing.length;
+        missing = now;
+        await Bun.sleep(1000);
+        return settled;
+      },
+      ms,
+    );
+    return missing;
   }
 }

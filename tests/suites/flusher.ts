@@ -1,0 +1,409 @@
+// The write path and the flusher against real Redis and Postgres: atomic versions under
+// concurrency, coalescing, the version guard, trimming, dead letters and recovery.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ackArgs } from "../../src/cache/group";
+import { coalesce } from "../../src/flusher/coalesce";
+import { harness, waitForDb, type Harness } from "../helpers/harness";
+import { createDatabase } from "../../src/testing/services";
+import { waitFor } from "../../src/testing/process";
+
+/** The suite, against the Redis `target()` names (REDIS_URL, ...); it looks at partition 0's stream, so it runs with one partition. */
+export function flusherSuite(target: () => Record<string, string>): void {
+  let dbUrl: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ url: dbUrl, drop } = await createDatabase());
+  });
+  afterAll(async () => drop());
+
+  const versionOf = async (r: Response) => ((await r.json()) as { version: number }).version;
+
+  describe("write path", () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await harness(dbUrl, target());
+      h.startFlusher(0);
+      h.startFlusher(1);
+    });
+    afterAll(async () => h.close());
+
+    test("200 concurrent writers to one key: cache == database == highest acknowledged version", async () => {
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => h.post("hot", `w${i}`)));
+      const acked = await Promise.all(
+        results.map(async (r) => {
+          expect(r.status).toBe(200);
+          return versionOf(r);
+        }),
+      );
+      expect(new Set(acked).size).toBe(200); // no two writes share a version
+      const highest = Math.max(...acked);
+      const winner = `w${acked.indexOf(highest)}`;
+      const cached = (await (await h.request("/get/hot")).json()) as { value: string; version: number };
+      expect(cached).toMatchObject({ value: winner, version: highest });
+      await waitForDb(h.store, "hot", highest);
+      expect(await h.store.get("hot")).toEqual({ value: winner, version: highest });
+    });
+
+    test("a burst larger than one script call: every write answered with its own version, in order per key", async () => {
+      // 700 writes in one turn: the writer sends them as several calls of at most 256 writes.
+      const results = await Promise.all(Array.from({ length: 700 }, (_, i) => h.post(`burst:${i % 7}`, `b${i}`)));
+      const versions = await Promise.all(results.map((r) => versionOf(r)));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      for (let k = 0; k < 7; k++) {
+        // writes to one key were sent in request order, so their versions rise in that order
+        const mine = versions.filter((_, i) => i % 7 === k);
+        expect(mine).toEqual([...mine].sort((a, b) => a - b));
+        expect(new Set(mine).size).toBe(100);
+        const last = mine[mine.length - 1]!;
+        await waitForDb(h.store, `burst:${k}`, last);
+        expect(await h.store.get(`burst:${k}`)).toEqual({ value: `b${693 + k}`, version: last });
+      }
+    });
+
+    test("acknowledged entries are removed from the stream: it drains to zero", async () => {
+      for (let i = 0; i < 300; i++) await h.post(`trim:${i % 50}`, `v${i}`);
+      await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+      const pending = (await h.redis.xpending(h.keys.stream(0), h.keys.group)) as [number];
+      expect(pending[0]).toBe(0);
+    });
+
+    test("acknowledging trims below the oldest entry still pending, never past it", async () => {
+      const stream = `${h.keys.stream(0)}:trim`;
+      const group = "g";
+      const add = () => h.redis.xadd(stream, "*", "k", "x", "v", "1", "ver", "1") as Promise<string>;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await add());
+      await h.redis.xgroup("CREATE", stream, group, "0");
+      await h.redis.xreadgroup("GROUP", group, "a", "COUNT", 3, "STREAMS", stream, ">"); // a holds 1-3
+      await h.redis.xreadgroup("GROUP", group, "b", "COUNT", 3, "STREAMS", stream, ">"); // b holds 4-6
+      const undelivered = await add();
+      // b's batch is persisted first: a's older pending entries keep everything from them on.
+      expect(await h.redis.wbAck(...ackArgs({ ...h.keys, stream: () => stream }, group, ids.slice(3).map((id) => ({ p: 0, id }))))).toBe(0);
+      expect(await h.redis.xlen(stream)).toBe(7);
+      // a's batch too: all six go; the entry nobody has read yet stays.
+      expect(await h.redis.wbAck(...ackArgs({ ...h.keys, stream: () => stream }, group, ids.slice(0, 3).map((id) => ({ p: 0, id }))))).toBe(6);
+      const left = (await h.redis.xrange(stream, "-", "+")).map(([id]) => id);
+      expect(left).toEqual([undelivered]);
+      await h.redis.del(stream);
+    });
+
+    test("the version guard: an older batch never overwrites a newer row", async () => {
+      await h.store.upsert([{ key: "guard", value: "new", version: 200 }]);
+      const changed = await h.store.upsert([{ key: "guard", value: "old", version: 100 }]);
+      expect(changed).toBe(0);
+      expect(await h.store.upsert([{ key: "guard", value: "same", version: 200 }])).toBe(0); // a replay is a no-op
+      expect(await h.store.get("guard")).toEqual({ value: "new", version: 200 });
+    });
+
+    test("out-of-order stream entries: the database ends on the highest version", async () => {
+      // Entries appended straight to the stream, newest first, as a reclaim after a crash could deliver them.
+      await h.redis.xadd(h.keys.stream(0), "*", "k", "ooo", "v", "newer", "ver", "3000");
+      await h.redis.xadd(h.keys.stream(0), "*", "k", "ooo", "v", "older", "ver", "2000");
+      await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+      expect(await h.store.get("ooo")).toEqual({ value: "newer", version: 3000 });
+    });
+
+    test("versions stay monotonic after Redis loses the key: the next write still wins in Postgres", async () => {
+      const before = await versionOf(await h.post("lost", "before"));
+      await waitForDb(h.store, "lost", before);
+      await h.redis.del(h.keys.cache("lost")); // what a FLUSHALL or an empty failover does to the key
+      const after = await versionOf(await h.post("lost", "after"));
+      expect(after).toBeGreaterThan(before);
+      await waitForDb(h.store, "lost", after);
+      expect(await h.store.get("lost")).toEqual({ value: "after", version: after });
+    });
+  });
+
+  describe("backpressure", () => {
+    test("when the oldest unpersisted write is older than MAX_LAG_MS, writes answer 503 until it is flushed", async () => {
+      // MAX_LAG_MS may not be below the time a dead consumer's entries take to be reclaimed.
+      const h = await harness(dbUrl, { ...target(), MAX_LAG_MS: "300", FLUSH_CLAIM_IDLE_MS: "200", FLUSH_CLAIM_INTERVAL_MS: "100" });
+      try {
+        expect((await h.post("lag:1", "a")).status).toBe(200); // no flusher yet: it stays unpersisted
+        await Bun.sleep(400);
+        const refused = await h.post("lag:2", "b");
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get("retry-after")).toBe("1");
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("BACKPRESSURE");
+        expect(await h.redis.exists(h.keys.cache("lag:2"))).toBe(0); // refused whole
+        h.startFlusher();
+        await waitFor("writes accepted again", async () => (await h.post("lag:3", "c")).status === 200);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+
+  describe("coalescing", () => {
+    test("one row per key, the highest version, keys sorted", () => {
+      const c = coalesce([
+        ["1-0", ["k", "b", "v", "b1", "ver", "10"]],
+        ["2-0", ["k", "a", "v", "a1", "ver", "11"]],
+        ["3-0", ["k", "b", "v", "b3", "ver", "30"]],
+        ["4-0", ["k", "b", "v", "b2", "ver", "20"]],
+        ["5-0", ["k", "c"]],
+        ["6-0", null],
+      ]);
+      expect(c.rows.map((r) => [r.key, r.value, r.version])).toEqual([
+        ["a", "a1", 11],
+        ["b", "b3", 30],
+      ]);
+      expect(c.ids).toEqual(["1-0", "2-0", "3-0", "4-0"]);
+      expect(c.poison.map((p) => p.id)).toEqual(["5-0", "6-0"]);
+    });
+
+    test("a backlog is gathered over several reads into batches of up to FLUSH_BATCH entries", async () => {
+      for (const [batch, expected] of [
+        ["25000", 1], // 5,000 entries: three reads (2,000 + 2,000 + 1,000), one commit
+        ["1500", 4], // 1,500 + 1,500 + 1,500 + 500
+      ] as const) {
+        const h = await harness(dbUrl, { ...target(), FLUSH_BATCH: batch });
+        try {
+          await Promise.all(Array.from({ length: 5000 }, (_, i) => h.post(`gather:${i}`, "v")));
+          h.startFlusher();
+          await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+          expect(h.metrics.values["writeback_flushed_entries_total"]).toBe(5000);
+          expect(h.metrics.values["writeback_batches_total"]).toBe(expected);
+          // every entry's write-to-commit time is observed once
+          expect(h.metrics.hists["writeback_persist_lag_seconds"]?.count).toBe(5000);
+        } finally {
+          await h.close();
+        }
+      }
+    });
+
+    test("1,000 writes to 10 keys reach Postgres as far fewer rows", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        const last = new Map<string, number>();
+        await Promise.all(
+          Array.from({ length: 1000 }, async (_, i) => {
+            const v = await versionOf(await h.post(`co:${i % 10}`, `v${i}`));
+            last.set(`co:${i % 10}`, Math.max(last.get(`co:${i % 10}`) ?? 0, v));
+          }),
+        );
+        h.startFlusher(); // starts after the writes: they wait in the stream as one backlog
+        await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+        const rows = h.metrics.values["writeback_flushed_rows_total"]!;
+        const entries = h.metrics.values["writeback_flushed_entries_total"]!;
+        expect(entries).toBe(1000);
+        expect(rows).toBeLessThanOrEqual(50); // at most 10 keys x a few batches
+        for (const [key, v] of last) expect((await h.store.get(key))?.version).toBe(v);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+
+  describe("dead letters and recovery", () => {
+    test("a poison entry is dead-lettered and never blocks the good entries around it", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        await h.post("good:1", "a");
+        await h.redis.xadd(h.keys.stream(0), "*", "k", "poison:nul", "v", "bad\u0000", "ver", "5"); // Postgres rejects
+        await h.redis.xadd(h.keys.stream(0), "*", "k", "poison:fields"); // malformed
+        const v2 = await versionOf(await h.post("good:2", "b"));
+        h.startFlusher();
+        await waitForDb(h.store, "good:2", v2);
+        expect((await h.store.get("good:1"))?.value).toBe("a");
+        await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+
+        const list = (await (await h.request("/dead-letters")).json()) as {
+          deadLetters: { id: string; key: string; reason: string; error: string }[];
+        };
+        expect(list.deadLetters.map((d) => d.key).sort()).toEqual(["poison:fields", "poison:nul"]);
+        const nul = list.deadLetters.find((d) => d.key === "poison:nul")!;
+        expect(nul.reason).toBe("rejected by the database");
+        expect(nul.error).toContain("22021"); // SQLSTATE character_not_in_repertoire
+        expect(await h.store.get("poison:nul")).toBeUndefined();
+        const metrics = await (await h.request("/metrics")).text();
+        expect(metrics).toContain("writeback_dead_letter_entries 2");
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("a re-driven dead letter goes through the version guard", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        h.startFlusher();
+        // A dead letter holding an old version of a key that has since been written again.
+        const fresh = await versionOf(await h.post("redrive", "fresh"));
+        await waitForDb(h.store, "redrive", fresh);
+        await h.redis.xadd(h.keys.dead(0), "*", "k", "redrive", "v", "stale", "ver", String(fresh - 1), "reason", "test");
+        const recent = String(Date.now() * 1000 - 1); // a version within the tombstone retention
+        await h.redis.xadd(h.keys.dead(0), "*", "k", "redrive:new", "v", "revived", "ver", recent, "reason", "test");
+        const r = await h.request("/dead-letters/redrive", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ all: true }),
+        });
+        expect(await r.json()).toEqual({ redriven: 2, expired: 0 });
+        await waitForDb(h.store, "redrive:new", Number(recent));
+        expect(await h.store.get("redrive")).toEqual({ value: "fresh", version: fresh });
+        expect(await h.redis.xlen(h.keys.dead(0))).toBe(0);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("entries left pending by a dead consumer are reclaimed and persisted", async () => {
+      const h = await harness(dbUrl, { ...target(), FLUSH_CLAIM_IDLE_MS: "200", FLUSH_CLAIM_INTERVAL_MS: "100" });
+      try {
+        const v = await versionOf(await h.post("orphan", "x"));
+        await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
+        // A consumer that read the entry and died before persisting it.
+        await h.redis.xreadgroup("GROUP", h.keys.group, "dead-consumer", "COUNT", 10, "STREAMS", h.keys.stream(0), ">");
+        h.startFlusher();
+        await waitForDb(h.store, "orphan", v);
+        expect(h.metrics.values["writeback_reclaimed_entries_total"]).toBe(1);
+        await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("an entry delivered more than FLUSH_MAX_DELIVERIES times is dead-lettered", async () => {
+      const h = await harness(dbUrl, { ...target(), FLUSH_MAX_DELIVERIES: "2" });
+      try {
+        await h.post("crashy", "x");
+        await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
+        // Three lives of consumer <CONSUMER_NAME>-0 that each read the entry and crashed.
+        await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), ">");
+        await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), "0");
+        h.startFlusher(0); // its pending re-read is the third delivery
+        await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead(0))) === 1);
+        const fields = (await h.redis.xrange(h.keys.dead(0), "-", "+"))[0]![1];
+        expect(fields).toContain("too many deliveries");
+        expect(await h.store.get("crashy")).toBeUndefined();
+      } finally {
+        await h.close();
+      }
+    });
+  });
+
+  describe("entries of large values carry no value (the cache hash holds it)", () => {
+    test("an unpersisted write of a large value costs Redis its value once: the stream holds its key and version", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        const value = "v".repeat(10_000);
+        for (let i = 0; i < 100; i++) expect((await h.post(`big:${i}`, value)).status).toBe(200);
+        const streamBytes = Number(await h.redis.call("MEMORY", "USAGE", h.keys.stream(0), "SAMPLES", "0"));
+        expect(streamBytes).toBeLessThan(100 * 1000); // the values alone would be 1,000,000 bytes
+        const [, fields] = (await h.redis.xrange(h.keys.stream(0), "-", "+", "COUNT", 1))[0]!;
+        expect(fields).toEqual(["k", "big:0", "ver", expect.any(String), "n", "10000"]);
+        // A small value travels in the entry too: reading it back from the hash would cost more.
+        await h.post("small", "tiny");
+        const [, last] = (await h.redis.xrevrange(h.keys.stream(0), "+", "-", "COUNT", 1))[0]!;
+        expect(last).toEqual(["k", "small", "v", "tiny", "ver", expect.any(String)]);
+        h.startFlusher();
+        await waitFor("persisted", async () => (await h.store.get("big:99"))?.value === value);
+        expect((await h.store.get("big:0"))?.value).toBe(value);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("a write whose value was overwritten before the flush persists the newer value and version", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        const [older, newer] = ["old".repeat(200), "new".repeat(200)];
+        await h.post("big:k", older);
+        const v2 = await versionOf(await h.post("big:k", newer));
+        // Only the first write's entry is read: the flusher finds the newer value in the hash.
+        const [first] = (await h.redis.xrange(h.keys.stream(0), "-", "+", "COUNT", 1))!;
+        await h.redis.xtrim(h.keys.stream(0), "MINID", first![0]);
+        h.startFlusher();
+        await waitForDb(h.store, "big:k", v2);
+        expect(await h.store.get("big:k")).toMatchObject({ value: newer, version: v2 });
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("an entry whose cache entry is gone: acknowledged if the database has it, else a dead letter naming the key", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        const big = "a".repeat(1000);
+        const v = await versionOf(await h.post("gone:persisted", big));
+        h.startFlusher();
+        await waitForDb(h.store, "gone:persisted", v);
+        await h.drainFlushers(2000);
+        // A replay of that entry after its clean cache entry expired: nothing to do.
+        await h.redis.del(h.keys.cache("gone:persisted"));
+        await h.redis.xadd(h.keys.stream(0), "*", "k", "gone:persisted", "ver", String(v), "n", "1");
+        // A write whose cache entry was removed before it was persisted (an allkeys-* eviction).
+        const lostVersion = await versionOf(await h.post("gone:lost", big));
+        await h.redis.del(h.keys.cache("gone:lost"));
+        h.startFlusher();
+        await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+        const list = (await (await h.request("/dead-letters")).json()) as { deadLetters: { key: string; version: number; reason: string; value: string | null }[] };
+        expect(list.deadLetters).toEqual([expect.objectContaining({ key: "gone:lost", version: lostVersion, reason: "value missing from the cache", value: null })]);
+        expect(await h.store.get("gone:lost")).toBeUndefined();
+        expect((await h.store.get("gone:persisted"))?.value).toBe(big);
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("a write dead-lettered after too many deliveries keeps its value", async () => {
+      const h = await harness(dbUrl, { ...target(), FLUSH_MAX_DELIVERIES: "1" });
+      try {
+        await h.post("dl:tired", "its value".repeat(100));
+        await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
+        await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), ">");
+        h.startFlusher(0); // its pending re-read is the second delivery
+        await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead(0))) === 1);
+        const list = (await (await h.request("/dead-letters")).json()) as { deadLetters: { key: string; value: string | null; reason: string }[] };
+        expect(list.deadLetters[0]).toMatchObject({ key: "dl:tired", value: "its value".repeat(100), reason: "too many deliveries" });
+      } finally {
+        await h.close();
+      }
+    });
+  });
+
+  describe("the entry format", () => {
+    test("keys and values with any characters, empty values and large emoji values reach Postgres exactly", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        const pairs = [["fmt:a=b", "1=2"], ["fmt:#", "#5"], ["fmt:-", "-"], ["fmt:ß🙂", "🙂".repeat(300)], ["fmt:empty", ""]];
+        const versions = await Promise.all(pairs.map(async ([k, v]) => versionOf(await h.post(k!, v!))));
+        h.startFlusher();
+        for (const [i, [k, v]] of pairs.entries()) {
+          await waitForDb(h.store, k!, versions[i]!);
+          expect((await h.store.get(k!))?.value).toBe(v!);
+        }
+      } finally {
+        await h.close();
+      }
+    });
+  });
+
+  describe("memory", () => {
+    test("a flusher keeps nothing of the batches it flushed (100,000 writes of 600 bytes)", async () => {
+      const { setScriptArgs } = await import("../../src/cache/writer");
+      const h = await harness(dbUrl, { ...target(), FLUSH_BATCH: "2000" });
+      try {
+        const heap = () => {
+          Bun.gc(true);
+          return process.memoryUsage().heapUsed;
+        };
+        const f = h.startFlusher();
+        const value = "m".repeat(600);
+        // Warm up (connections, JIT, the first statements) before the baseline.
+        await h.redis.wbSet(...setScriptArgs(h.keys, Array.from({ length: 500 }, (_, i) => ({ op: "s" as const, key: `mem:w${i}`, value })), 0, 0));
+        await waitFor("warm-up flushed", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+        const before = heap();
+        for (let i = 0; i < 100_000; i += 500) {
+          await h.redis.wbSet(...setScriptArgs(h.keys, Array.from({ length: 500 }, (_, j) => ({ op: "s" as const, key: `mem:${i + j}`, value })), 0, 0));
+        }
+        await waitFor("flushed", async () => (await h.redis.xlen(h.keys.stream(0))) === 0, 60_000);
+        // The values alone are 60 MB; a flusher that held on to its batches would keep them.
+        expect(heap() - before).toBeLessThan(20 * 1024 * 1024);
+        expect(f).toBeDefined();
+      } finally {
+        await h.close();
+      }
+    }, 90_000);
+  });
+}
