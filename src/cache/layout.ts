@@ -10,6 +10,7 @@
 // misses the new layout looks at the old hash.
 import { FatalError } from "../fatal";
 import { legacyKeys, type Keys } from "../keys";
+import { readEntry } from "./entry";
 import type { WritebackRedis } from "./redis";
 
 export class LayoutMismatchError extends FatalError {
@@ -37,4 +38,31 @@ export async function checkLayout(redis: WritebackRedis, k: Keys, prefix: string
 /** Whether the stream of the release before partitions still exists (its writes may not all be persisted). */
 export async function hasLegacyStream(redis: WritebackRedis, prefix: string): Promise<boolean> {
   return (await redis.exists(legacyKeys(prefix).stream(0))) === 1;
+}
+
+/**
+ * Deletes the old release's stream once it is empty with nothing pending, after moving its dead
+ * letters to the partitions' dead-letter streams (each once, retire.lua); false while entries
+ * are still there or pending (another thread is persisting them, or an old instance still writes).
+ */
+export async function retireLegacy(redis: WritebackRedis, k: Keys, prefix: string): Promise<boolean> {
+  const old = legacyKeys(prefix);
+  const stream = old.stream(0);
+  const [len, pending] = await Promise.all([
+    redis.xlen(stream),
+    redis.xpending(stream, old.group).catch(() => [0]) as Promise<unknown[]>,
+  ]);
+  if (len > 0 || Number(pending[0]) > 0) return false;
+  let after = "-";
+  for (;;) {
+    const letters = (await redis.xrange(old.dead(0), after, "+", "COUNT", 500)) as [string, string[]][];
+    if (letters.length === 0) break;
+    for (const [id, fields] of letters) {
+      const key = readEntry(fields).key;
+      await redis.wbRetire(old.dead(0), k.dead(key === undefined ? 0 : k.partition(key)), id);
+    }
+    after = `(${letters[letters.length - 1]![0]}`;
+  }
+  await redis.del(stream, old.dead(0));
+  return true;
 }

@@ -9,6 +9,7 @@ import fillLua from "./fill.lua" with { type: "text" };
 import incrLua from "./incr.lua" with { type: "text" };
 import leaseLua from "./lease.lua" with { type: "text" };
 import valuesLua from "./values.lua" with { type: "text" };
+import retireLua from "./retire.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
 /** The scripts every connection can run, by SHA. */
@@ -26,6 +27,8 @@ export interface Scripts {
   wbValues(...args: (string | number)[]): Promise<(string | null)[]>;
   /** a consumer name's key, this instance's id, TTL ms (0 = release) (lease.lua): 1 held, 0 another's */
   wbLease(key: string, id: string, ttlMs: number): Promise<number>;
+  /** old dead-letter stream, a partition's dead-letter stream, a letter's id (retire.lua): 1 moved, 0 gone already */
+  wbRetire(from: string, to: string, id: string): Promise<number>;
 }
 
 /** A connection to one Redis, or to a Redis Cluster (ioredis's Cluster client), with the scripts. */
@@ -131,6 +134,7 @@ export function connect(target: string | RedisTarget, role: ConnectionRole, comm
   redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
   redis.defineCommand("wbLease", { numberOfKeys: 1, lua: leaseLua });
   redis.defineCommand("wbValues", { lua: valuesLua }); // the key count comes first in each call
+  redis.defineCommand("wbRetire", { numberOfKeys: 2, lua: retireLua });
   // Errors also surface on the commands that fail; without a listener an 'error' event would
   // crash the process. Logged at most once per interval, so an outage is visible, not a flood.
   let lastLogged = 0;

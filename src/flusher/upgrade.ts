@@ -7,9 +7,8 @@
 // streams and deletes it; until then, reads and increments that miss the new layout look at
 // the old hashes (cache/api.ts). Nothing acknowledged under the old layout is skipped.
 import type { Config } from "../config";
-import { readEntry } from "../cache/entry";
-import { hasLegacyStream } from "../cache/layout";
-import { connect, type WritebackRedis } from "../cache/redis";
+import { hasLegacyStream, retireLegacy } from "../cache/layout";
+import { connect } from "../cache/redis";
 import { configKeys, legacyKeys } from "../keys";
 import { log } from "../log";
 import type { Registry } from "../metrics";
@@ -27,7 +26,7 @@ export async function drainLegacy(config: Config, index: number, metrics: Regist
       await f.close();
       track(undefined);
       if (!drained) return false;
-      if (await retireLegacy(redis, config)) {
+      if (await retireLegacy(redis, configKeys(config), config.KEY_PREFIX)) {
         log.info("the stream of the release before partitions is persisted and removed", { thread: index });
         return true;
       }
@@ -37,27 +36,4 @@ export async function drainLegacy(config: Config, index: number, metrics: Regist
   } finally {
     redis.disconnect();
   }
-}
-
-/** Deletes the old stream once it is empty with nothing pending, after moving its dead letters; false when it is not done yet. */
-async function retireLegacy(redis: WritebackRedis, config: Config): Promise<boolean> {
-  const old = legacyKeys(config.KEY_PREFIX);
-  const k = configKeys(config);
-  const stream = old.stream(0);
-  const [len, pending] = await Promise.all([
-    redis.xlen(stream),
-    redis.xpending(stream, old.group).catch(() => [0]) as Promise<unknown[]>,
-  ]);
-  if (len > 0 || Number(pending[0]) > 0) return false;
-  for (;;) {
-    const letters = (await redis.xrange(old.dead(0), "-", "+", "COUNT", 500)) as [string, string[]][];
-    if (letters.length === 0) break;
-    for (const [id, fields] of letters) {
-      const key = readEntry(fields).key;
-      await redis.xadd(k.dead(key === undefined ? 0 : k.partition(key)), "*", ...fields);
-      await redis.xdel(old.dead(0), id);
-    }
-  }
-  await redis.del(stream, old.dead(0));
-  return true;
 }
