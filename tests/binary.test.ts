@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startService, set, waitFor, type Running } from "../src/testing/process";
-import { createDatabase, createStoreDatabase, dropPrefix, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
+import { createDatabase, createStoreDatabase, dropPrefix, PrivateCluster, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
@@ -98,3 +98,24 @@ test.each(["mysql", "sqlite"] as const)("the binary on %s: write, delete, read b
     await db.drop();
   }
 });
+
+test("the binary on a Redis Cluster (3 masters, 3 replicas): keys of every partition written, read and persisted", async () => {
+  const cluster = await PrivateCluster.start(3);
+  const db = await createDatabase();
+  const other = await startService({ REDIS_URL: cluster.url, DATABASE_URL: db.url, KEY_PREFIX: "bincl:" }, { cmd: [binary], cwd: workdir });
+  try {
+    const keys = Array.from({ length: 64 }, (_, i) => `bin:cl:${i}`);
+    for (const key of keys) expect((await set(other.base, key, `v ${key}`)).status).toBe(200);
+    expect(await (await fetch(`${other.base}/get/bin:cl:7?source=cache`)).json()).toMatchObject({ value: "v bin:cl:7", source: "cache" });
+    await waitFor("every key persisted", async () => {
+      for (const key of keys) if ((await fetch(`${other.base}/get/${key}?source=db`)).status !== 200) return false;
+      return true;
+    });
+    expect(await (await fetch(`${other.base}/ready`)).json()).toMatchObject({ status: "ok" });
+  } finally {
+    other.proc.kill("SIGTERM");
+    await other.proc.exited;
+    await cluster.stop();
+    await db.drop();
+  }
+}, 120_000);

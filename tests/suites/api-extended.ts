@@ -252,4 +252,33 @@ export function apiExtendedSuite(target: () => Record<string, string>): void {
       },
     );
   });
+
+  describe("dead letters of several partitions", () => {
+    test("are listed oldest first across partitions, and paging with `after` visits each once, equal ids included", async () => {
+      const p = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "4" });
+      try {
+        // Equal stream ids in different partitions, as two partitions' streams easily have.
+        const letter = (key: string) => ["k", key, "v", "x", "ver", "1", "reason", "test"];
+        await p.redis.xadd(p.keys.dead(2), "5-0", ...letter("b"));
+        await p.redis.xadd(p.keys.dead(0), "5-0", ...letter("a"));
+        await p.redis.xadd(p.keys.dead(3), "4-0", ...letter("first"));
+        await p.redis.xadd(p.keys.dead(1), "6-0", ...letter("last"));
+        await p.redis.xadd(p.keys.dead(3), "5-0", ...letter("c"));
+        const all = (await (await p.request("/dead-letters")).json()) as { deadLetters: { id: string; key: string }[] };
+        expect(all.deadLetters.map((d) => d.id)).toEqual(["4-0@3", "5-0@0", "5-0@2", "5-0@3", "6-0@1"]);
+        const paged: string[] = [];
+        let after: string | undefined;
+        for (let i = 0; i < 10; i++) {
+          const r = (await (await p.request(`/dead-letters?count=2${after ? `&after=${after}` : ""}`)).json()) as { deadLetters: { id: string; key: string }[] };
+          if (r.deadLetters.length === 0) break;
+          paged.push(...r.deadLetters.map((d) => d.key));
+          after = r.deadLetters[r.deadLetters.length - 1]!.id;
+        }
+        expect(paged).toEqual(["first", "a", "b", "c", "last"]);
+        expect((await p.request("/dead-letters?after=5-0")).status).toBe(422); // an id without its partition
+      } finally {
+        await p.close();
+      }
+    });
+  });
 }
