@@ -6,7 +6,7 @@
 // On one Redis a read covers every partition in one XREADGROUP and an acknowledgement every
 // partition in one script call; on a Cluster each partition is its own call (its own slot).
 import type { Config } from "../config";
-import { partitionOfId, qualify, type Keys } from "../keys";
+import { partitionOfId, qualify, splitId, type Keys } from "../keys";
 import { byPartition, moveToDead, type DeadLetter } from "./dead";
 import type { RawEntry } from "./entry";
 import { compareIds } from "./ids";
@@ -211,9 +211,8 @@ export class ConsumerGroup {
       return call;
     };
     for (const qid of ids) {
-      const at = qid.lastIndexOf("@");
-      const p = Number(qid.slice(at + 1));
-      callOf(p).ids.push({ p, id: qid.slice(0, at) });
+      const q = splitId(qid);
+      callOf(q.p).ids.push(q);
     }
     for (const r of clean) {
       // The entry's id names the key's partition: no need to hash the key again.
