@@ -21,6 +21,12 @@ export const VALUES_CHUNK = 500;
 /** On a Cluster, the longest one blocking read of one partition waits while the others may fill. */
 const CLUSTER_BLOCK_MS = 100;
 
+/**
+ * A consumer idle this long with nothing pending belongs to an instance that is gone (a live
+ * thread reads at least every few seconds): it is removed from the streams (forget.lua).
+ */
+export const FORGET_IDLE_MS = 3_600_000;
+
 /** A key's cache hash as the flusher finds it: absent, a tombstone (value null), or a value. */
 export type CachedValue = { value: string | null; version: number } | undefined;
 
@@ -168,6 +174,16 @@ export class ConsumerGroup {
       i = j;
     }
     return out;
+  }
+
+  /**
+   * Removes `consumer` (when given) and every consumer idle longer than `idleMs` (when > 0)
+   * from each partition's stream, each only if nothing is pending on it (forget.lua). Returns
+   * how many were removed.
+   */
+  async forget(consumer: string, idleMs: number): Promise<number> {
+    const removed = await Promise.all(this.partitions.map((p) => this.redis.wbForget(this.k.stream(p), this.k.group, consumer, idleMs)));
+    return removed.reduce((a, b) => a + b, 0);
   }
 
   /** One XAUTOCLAIM step on partition `p`: entries idle longer than `idleMs` on any consumer become ours. */

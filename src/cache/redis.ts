@@ -10,6 +10,7 @@ import incrLua from "./incr.lua" with { type: "text" };
 import leaseLua from "./lease.lua" with { type: "text" };
 import valuesLua from "./values.lua" with { type: "text" };
 import retireLua from "./retire.lua" with { type: "text" };
+import forgetLua from "./forget.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
 /** The scripts every connection can run, by SHA. */
@@ -29,6 +30,8 @@ export interface Scripts {
   wbLease(key: string, id: string, ttlMs: number): Promise<number>;
   /** old dead-letter stream, a partition's dead-letter stream, a letter's id (retire.lua): 1 moved, 0 gone already */
   wbRetire(from: string, to: string, id: string): Promise<number>;
+  /** a partition's stream, group, a consumer to remove ('' = none), idle ms (0 = none) (forget.lua): consumers removed */
+  wbForget(stream: string, group: string, consumer: string, idleMs: number): Promise<number>;
 }
 
 /** A connection to one Redis, or to a Redis Cluster (ioredis's Cluster client), with the scripts. */
@@ -135,6 +138,7 @@ export function connect(target: string | RedisTarget, role: ConnectionRole, comm
   redis.defineCommand("wbLease", { numberOfKeys: 1, lua: leaseLua });
   redis.defineCommand("wbValues", { lua: valuesLua }); // the key count comes first in each call
   redis.defineCommand("wbRetire", { numberOfKeys: 2, lua: retireLua });
+  redis.defineCommand("wbForget", { numberOfKeys: 1, lua: forgetLua });
   // Errors also surface on the commands that fail; without a listener an 'error' event would
   // crash the process. Logged at most once per interval, so an outage is visible, not a flood.
   let lastLogged = 0;

@@ -11,7 +11,7 @@ import type { Config } from "../config";
 import { entryBytes, encodeEntry, idTimeMs, readEntry, type RawEntry } from "../cache/entry";
 import type { DeadLetter } from "../cache/dead";
 import { redisErrorCode } from "../cache/errors";
-import { ConsumerGroup } from "../cache/group";
+import { ConsumerGroup, FORGET_IDLE_MS } from "../cache/group";
 import { FatalError } from "../fatal";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
@@ -184,6 +184,7 @@ export class Flusher {
         if (Date.now() >= this.nextReclaim && !this.stopping) {
           this.nextReclaim = Date.now() + this.config.FLUSH_CLAIM_INTERVAL_MS;
           for await (const entries of reclaimed(this.group, this.config, this.metrics)) await this.flush(entries, true);
+          await this.forgetGone();
         }
         const entries = prefetched ? await prefetched : await this.read(phase === "pending" ? "0" : ">");
         prefetched = undefined;
@@ -227,14 +228,24 @@ export class Flusher {
       }
       this.lastBeat = Date.now();
     }
-    log.info("flusher stopped", { consumer: this.consumer, drained: !this.outOfTime });
-    return ready !== undefined && !this.outOfTime;
+    const drained = ready !== undefined && !this.outOfTime;
+    // Stopped with nothing of its own pending: its consumer would only take up memory in every
+    // stream until removed (the next start, on another host or port, may use another name).
+    if (drained) await this.group.forget(this.consumer, 0).catch((e) => log.warn("could not remove this thread's consumer", errorFields(e)));
+    log.info("flusher stopped", { consumer: this.consumer, drained });
+    return drained;
   }
 
   async close(): Promise<void> {
     // Each on its own: one failing must not keep the other open.
     await this.group.close();
     await this.store.close().catch(() => {});
+  }
+
+  /** Removes the consumers of instances that are gone, once their entries were claimed (forget.lua). */
+  private async forgetGone(): Promise<void> {
+    const removed = await this.group.forget("", FORGET_IDLE_MS);
+    if (removed > 0) log.info("removed idle consumers with nothing pending", { count: removed, consumer: this.consumer });
   }
 
   /** Deletes tombstones older than TOMBSTONE_RETENTION_MS, in small statements, a bounded number per round. */

@@ -380,6 +380,49 @@ export function flusherSuite(target: () => Record<string, string>): void {
   });
 
   describe("memory", () => {
+    const consumersOf = async (h: Harness) => {
+      const rows = (await h.redis.xinfo("CONSUMERS", h.keys.stream(0), h.keys.group)) as (string | number)[][];
+      return rows.map((r) => ({ name: String(r[r.indexOf("name") + 1]), pending: Number(r[r.indexOf("pending") + 1]) }));
+    };
+
+    test("flusher threads that stop drained leave no consumer in the stream (each costs it memory)", async () => {
+      const h = await harness(dbUrl, target());
+      try {
+        const flushers = [h.startFlusher(0), h.startFlusher(1)];
+        for (let i = 0; i < 50; i++) expect((await h.post(`leave:${i}`, "x")).status).toBe(200);
+        await waitFor("flushed", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+        const names = flushers.map((f) => f.consumer);
+        expect((await consumersOf(h)).map((c) => c.name)).toEqual(expect.arrayContaining(names));
+        await h.drainFlushers(5000);
+        expect((await consumersOf(h)).filter((c) => names.includes(c.name))).toEqual([]);
+        for (let i = 0; i < 50; i++) expect(await h.store.get(`leave:${i}`)).toMatchObject({ value: "x" });
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("idle consumers are removed only when nothing is pending on them", async () => {
+      const { ConsumerGroup } = await import("../../src/cache/group");
+      const h = await harness(dbUrl, target());
+      try {
+        const group = new ConsumerGroup(h.redis, h.keys, "forget-test");
+        await group.ensure();
+        const stream = h.keys.stream(0);
+        expect((await h.post("forget:1", "x")).status).toBe(200);
+        // "holder" was delivered the write and never acknowledged it (a killed instance before its entries were claimed).
+        await h.redis.xreadgroup("GROUP", h.keys.group, "holder", "COUNT", 10, "STREAMS", stream, ">");
+        await h.redis.xgroup("CREATECONSUMER", stream, h.keys.group, "empty");
+        await Bun.sleep(100);
+        expect(await group.forget("", 50)).toBe(1);
+        expect(await consumersOf(h)).toEqual([{ name: "holder", pending: 1 }]);
+        // Its own name, when it holds something, is kept too.
+        expect(await new ConsumerGroup(h.redis, h.keys, "holder").forget("holder", 0)).toBe(0);
+        expect((await consumersOf(h)).map((c) => c.name)).toEqual(["holder"]);
+      } finally {
+        await h.close();
+      }
+    });
+
     test("a flusher keeps nothing of the batches it flushed (100,000 writes of 600 bytes)", async () => {
       const { setScriptArgs } = await import("../../src/cache/writer");
       const h = await harness(dbUrl, { ...target(), FLUSH_BATCH: "2000" });
