@@ -34,16 +34,12 @@ export async function moveToDead(redis: WritebackRedis, k: Keys, letters: DeadLe
 }
 
 /** `items` grouped by the partition of their qualified id, with the stream id; malformed ids are left out. */
-export function byPartition<T>(items: T[], qid: (t: T) => string): Map<number, { item: T; id: string }[]> {
-  const out = new Map<number, { item: T; id: string }[]>();
-  for (const item of items) {
+export function byPartition<T>(items: T[], qid: (t: T) => string): Map<number, { item: T; id: string; p: number }[]> {
+  const parsed = items.flatMap((item) => {
     const q = unqualify(qid(item));
-    if (!q) continue;
-    let list = out.get(q.p);
-    if (!list) out.set(q.p, (list = []));
-    list.push({ item, id: q.id });
-  }
-  return out;
+    return q ? [{ item, ...q }] : [];
+  });
+  return Map.groupBy(parsed, (x) => x.p);
 }
 
 export interface DeadLetterView {

@@ -140,13 +140,7 @@ export class ConsumerGroup {
     if (!this.cluster) return this.valuesOf(keys, sizes, maxBytes);
     // On a Cluster, one call reads the hashes of one partition (one slot).
     const out: CachedValue[] = new Array(keys.length);
-    const parts = new Map<number, number[]>();
-    keys.forEach((key, i) => {
-      const p = this.k.partition(key);
-      const list = parts.get(p);
-      if (list) list.push(i);
-      else parts.set(p, [i]);
-    });
+    const parts = Map.groupBy(keys.keys(), (i) => this.k.partition(keys[i]!));
     for (const idx of parts.values()) {
       const found = await this.valuesOf(
         idx.map((i) => keys[i]!),
@@ -217,29 +211,22 @@ export class ConsumerGroup {
    * (ack.lua). One step per chunk.
    */
   async ack(ids: string[], committed: { key: string; version: number; id?: string }[] = [], ttlMs = 0): Promise<void> {
-    const clean = ttlMs > 0 ? committed : [];
-    // One call covers every partition on one Redis; on a Cluster, each partition has its own.
-    const calls = new Map<number, { ids: { p: number; id: string }[]; clean: { cache: string; version: number }[] }>();
-    const callOf = (p: number) => {
-      const c = this.cluster ? p : 0;
-      let call = calls.get(c);
-      if (!call) calls.set(c, (call = { ids: [], clean: [] }));
-      return call;
-    };
-    for (const qid of ids) {
-      const q = splitId(qid);
-      callOf(q.p).ids.push(q);
-    }
-    for (const r of clean) {
+    const clean = (ttlMs > 0 ? committed : []).map((r) => {
       // The entry's id names the key's partition: no need to hash the key again.
       const p = r.id !== undefined ? partitionOfId(r.id) : this.k.partition(r.key);
-      callOf(p).clean.push({ cache: this.k.cacheIn(p, r.key), version: r.version });
-    }
-    for (const call of calls.values()) {
-      const n = Math.max(1, Math.ceil(call.ids.length / ACK_CHUNK), Math.ceil(call.clean.length / ACK_CHUNK));
-      for (let c = 0; c < n; c++) {
-        const chunk = call.ids.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK);
-        const part = call.clean.slice(c * ACK_CHUNK, (c + 1) * ACK_CHUNK);
+      return { p, cache: this.k.cacheIn(p, r.key), version: r.version };
+    });
+    // One call covers every partition on one Redis; on a Cluster, each partition has its own.
+    const callOf = (x: { p: number }) => (this.cluster ? x.p : 0);
+    const idsOf = Map.groupBy(ids.map(splitId), callOf);
+    const cleanOf = Map.groupBy(clean, callOf);
+    for (const c of new Set([...idsOf.keys(), ...cleanOf.keys()])) {
+      const callIds = idsOf.get(c) ?? [];
+      const callClean = cleanOf.get(c) ?? [];
+      const n = Math.max(1, Math.ceil(callIds.length / ACK_CHUNK), Math.ceil(callClean.length / ACK_CHUNK));
+      for (let i = 0; i < n; i++) {
+        const chunk = callIds.slice(i * ACK_CHUNK, (i + 1) * ACK_CHUNK);
+        const part = callClean.slice(i * ACK_CHUNK, (i + 1) * ACK_CHUNK);
         await this.redis.wbAck(...ackArgs(this.k, this.k.group, chunk, part, ttlMs));
       }
     }
@@ -254,12 +241,7 @@ export function ackArgs(
   clean: { cache: string; version: number }[] = [],
   ttlMs = 0,
 ): (string | number)[] {
-  const perStream = new Map<number, string[]>();
-  for (const { p, id } of ids) {
-    const list = perStream.get(p);
-    if (list) list.push(id);
-    else perStream.set(p, [id]);
-  }
+  const perStream = Map.groupBy(ids, (x) => x.p);
   const streams = [...perStream.keys()];
   return [
     streams.length + clean.length,
@@ -269,7 +251,7 @@ export function ackArgs(
     ttlMs,
     streams.length,
     ...streams.map((p) => perStream.get(p)!.length),
-    ...streams.flatMap((p) => perStream.get(p)!),
+    ...streams.flatMap((p) => perStream.get(p)!.map((x) => x.id)),
     ...clean.map((c) => String(c.version)),
   ];
 }

@@ -85,7 +85,7 @@ export class Writer {
   /** Applies one write; resolves with its version once Redis has it. Rejects with BackpressureError, CacheTimeoutError or the client's error. */
   write(op: Write["op"], key: string, value: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const slot = this.perPartition ? this.k.partition(key) : 0;
+      const slot = this.slotOf(key);
       let q = this.queues.get(slot);
       if (!q) this.queues.set(slot, (q = { writes: [], bytes: 0 }));
       q.writes.push({ op, key, value, resolve, reject });
@@ -110,22 +110,21 @@ export class Writer {
     return new Promise((resolve, reject) => {
       const versions: string[] = [];
       let left = writes.length;
-      const calls = new Map<number, Pending[]>();
-      writes.forEach((w, i) => {
-        const slot = this.perPartition ? this.k.partition(w.key) : 0;
-        let c = calls.get(slot);
-        if (!c) calls.set(slot, (c = []));
-        c.push({
-          ...w,
-          resolve: (v: string) => {
-            versions[i] = v;
-            if (--left === 0) resolve(versions);
-          },
-          reject,
-        });
-      });
-      for (const batch of calls.values()) this.call(batch);
+      const pending: Pending[] = writes.map((w, i) => ({
+        ...w,
+        resolve: (v: string) => {
+          versions[i] = v;
+          if (--left === 0) resolve(versions);
+        },
+        reject,
+      }));
+      for (const batch of Map.groupBy(pending, (w) => this.slotOf(w.key)).values()) this.call(batch);
     });
+  }
+
+  /** Which script call a write of `key` joins: its partition's on a Cluster, the one call otherwise. */
+  private slotOf(key: string): number {
+    return this.perPartition ? this.k.partition(key) : 0;
   }
 
   private send(slot: number): void {
