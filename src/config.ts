@@ -179,5 +179,7 @@ export function helpText(): string {
     `  ${"VARIABLE".padEnd(24)} ${"DEFAULT".padEnd(54)} MEANING`,
     ...rows,
     "",
+    `  ${"MIMALLOC_PURGE_DELAY".padEnd(24)} ${"-1 (set by writeback at start)".padEnd(54)} Bun's allocator keeps freed memory for reuse (less CPU, RSS stays at its high-water mark); 10 returns it to the system soon after it is freed`,
+    "",
   ].join("\n");
 }

@@ -2,6 +2,7 @@
 // Exit codes: 0 stopped cleanly, 1 could not start (port in use), 2 bad configuration.
 // `writeback healthcheck` asks the local instance's /health instead (exit 0 healthy, 1 not):
 // a container's HEALTHCHECK needs no curl.
+import "./allocator"; // first: it may replace the process before anything starts
 import { ConfigError, helpText, loadConfig, type Config } from "./config";
 import { configureLog, log } from "./log";
 import { PortInUseError, start } from "./start";

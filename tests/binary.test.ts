@@ -3,7 +3,7 @@
 // embedded in it.
 import { setDefaultTimeout } from "bun:test";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startService, set, waitFor, type Running } from "../src/testing/process";
@@ -65,6 +65,28 @@ test("write, read from the cache, read from the database", async () => {
     return res.status === 200;
   });
   expect(fromDb).toEqual({ key, value: "from the binary", version, source: "db" });
+});
+
+const environOf = (pid: number) => new Map(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+
+test("the running service keeps freed memory for reuse (MIMALLOC_PURGE_DELAY=-1), as the same process", async () => {
+  // The service re-executes itself once, keeping its pid: what was started is what answers and what a kill -9 stops.
+  expect(environOf(svc.proc.pid).get("MIMALLOC_PURGE_DELAY")).toBe("-1");
+  expect((await fetch(`${svc.base}/health`)).status).toBe(200);
+});
+
+test("MIMALLOC_PURGE_DELAY set by the user is kept", async () => {
+  const other = await startService(
+    { REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: dbUrl, KEY_PREFIX: prefix, FLUSH_WORKERS: "1", CONSUMER_NAME: "bin-mimalloc", MIMALLOC_PURGE_DELAY: "10" },
+    { cmd: [binary], cwd: workdir },
+  );
+  try {
+    expect(environOf(other.proc.pid).get("MIMALLOC_PURGE_DELAY")).toBe("10");
+    expect((await set(other.base, "bin/mimalloc", "x")).status).toBe(200);
+  } finally {
+    other.proc.kill("SIGTERM");
+    await other.proc.exited;
+  }
 });
 
 test("errors have the documented shape over the wire", async () => {
