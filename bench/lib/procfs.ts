@@ -3,10 +3,10 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
 
-/** User + system CPU of a process (all its threads), in microseconds; 0 once it is gone. */
-export function cpuMicros(pid: number): number {
+/** User + system CPU of a process (all its threads), or of its thread `tid`, in microseconds; 0 once it is gone. */
+export function cpuMicros(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, "utf8");
     // Fields after the ")" that closes the command name: utime is the 12th, stime the 13th.
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(f[11]) + Number(f[12])) * TICK_US;

@@ -1,0 +1,102 @@
+// Interleaved A/B of builds or settings, for the "what each change bought" table
+// (bench/README.md). Each variant is an environment for the service, plus optionally BIN, the
+// path of another build (e.g. the previous commit's `bun run build` output copied aside).
+//
+//   bun bench/ab.ts drain [N] [rounds] '{"A":{...},"B":{...}}'   N distinct keys drained per run, with B-pg
+//   bun bench/ab.ts write [rounds] '{"A":{...},"B":{...}}'       POST /set peak (wrk, 256 connections, 10 s)
+//
+// Every run starts on an emptied Redis and table; the order of the variants swaps every
+// round. A drain run prints the CPU per entry of writeback, Redis and Postgres, the busiest
+// threads of the writeback process (/proc/<pid>/task) and its highest RSS.
+import { readdirSync, readFileSync } from "node:fs";
+import { keys } from "../src/keys";
+import { loadConfig } from "../src/config";
+import { startService } from "../src/testing/process";
+import { upsertCeiling } from "./baselines/pg";
+import { BINARY, BenchEnv } from "./lib/env";
+import { cpuMicros, sampleMaxRss } from "./lib/procfs";
+import { wrk } from "./lib/wrk";
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode !== "drain" && mode !== "write") throw new Error("usage: bun bench/ab.ts drain|write ... (see the file's header)");
+const n = mode === "drain" ? Number(rest[0] ?? 300_000) : 0;
+const rounds = Number(rest[mode === "drain" ? 1 : 0] ?? 3);
+const variants = JSON.parse(rest[mode === "drain" ? 2 : 1] ?? '{"current":{}}') as Record<string, Record<string, string>>;
+const names = Object.keys(variants);
+
+/** CPU time (µs) of each thread of `pid`, by "name/tid". */
+function threads(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      out.set(`${name}/${tid}`, cpuMicros(pid, Number(tid)));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+const env = await BenchEnv.create({});
+const results = new Map<string, number[]>();
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 ? [...names].reverse() : names) {
+      await env.client.flushall();
+      await env.truncate();
+      await env.settle();
+      const { BIN, ...serviceEnv } = variants[name]!;
+      const k = keys("wb:", loadConfig({ STREAM_PARTITIONS: serviceEnv.STREAM_PARTITIONS }).STREAM_PARTITIONS);
+      if (mode === "drain") await env.fill(n, (i) => `ab${r}:${i}`, undefined, k);
+      await env.settle();
+      const wb = await startService(
+        { REDIS_URL: env.redis.url, DATABASE_URL: env.dbUrl, KEY_PREFIX: "wb:", ...serviceEnv },
+        { cmd: [BIN ?? BINARY] },
+      );
+      try {
+        if (mode === "write") {
+          await wrk({ url: wb.base, seconds: 3, connections: 256, threads: 1, runId: `abw${r}${name}` });
+          const rss = sampleMaxRss(wb.proc.pid);
+          const w = await wrk({ url: wb.base, seconds: 10, connections: 256, threads: 1, runId: `ab${r}${name}` });
+          console.log(`round ${r} ${name}: ${w.rps.toFixed(0)}/s, p99 ${w.p99Ms.toFixed(1)} ms, max RSS ${(rss.stop() / 1048576).toFixed(0)} MiB`);
+          results.set(name, [...(results.get(name) ?? []), w.rps]);
+          await env.waitDrained(600_000, k);
+          continue;
+        }
+        const t0 = performance.now();
+        const remaining = await env.backlog(k);
+        const meter = env.cpuMeter(wb.proc.pid).start();
+        const before = threads(wb.proc.pid);
+        const rss = sampleMaxRss(wb.proc.pid);
+        await env.waitDrained(600_000, k);
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = meter.stop();
+        const busiest = [...threads(wb.proc.pid)]
+          .map(([t, us]) => [t, (us - (before.get(t) ?? 0)) / remaining] as const)
+          .filter(([, us]) => us >= 0.5)
+          .sort((a, b) => b[1] - a[1]);
+        const per = Object.entries(cpu).map(([p, us]) => `${p} ${(us / remaining).toFixed(1)}`);
+        console.log(`round ${r} ${name}: drain ${(remaining / seconds).toFixed(0)}/s; CPU µs per entry: ${per.join(", ")}; max RSS ${(rss.stop() / 1048576).toFixed(0)} MiB`);
+        console.log(`  writeback's threads, µs per entry: ${busiest.map(([t, us]) => `${t} ${us.toFixed(1)}`).join(", ")}`);
+        results.set(name, [...(results.get(name) ?? []), remaining / seconds]);
+      } finally {
+        wb.proc.kill("SIGTERM");
+        await wb.proc.exited;
+      }
+    }
+    if (mode === "drain") {
+      await env.truncate();
+      const b = await upsertCeiling(env.dbUrl, n, 25_000, `abpg${r}`);
+      console.log(`round ${r} B-pg: ${b.toFixed(0)} rows/s`);
+      results.set("B-pg", [...(results.get("B-pg") ?? []), b]);
+    }
+  }
+  for (const [name, rates] of results) {
+    const sorted = [...rates].sort((a, b) => a - b);
+    console.log(`${name}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)}/s (${rates.map((x) => x.toFixed(0)).join(", ")})`);
+  }
+} finally {
+  await env.close();
+}
