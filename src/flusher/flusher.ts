@@ -231,7 +231,12 @@ export class Flusher {
     const drained = ready !== undefined && !this.outOfTime;
     // Stopped with nothing of its own pending: its consumer would only take up memory in every
     // stream until removed (the next start, on another host or port, may use another name).
-    if (drained) await this.group.forget(this.consumer, 0).catch((e) => log.warn("could not remove this thread's consumer", errorFields(e)));
+    // Within the drain's deadline: this connection waits for Redis, and a stop must not.
+    if (drained) {
+      await this.untilExpired(this.group.forget(this.consumer, 0)).catch((e) => {
+        if (!(e instanceof DrainExpired)) log.warn("could not remove this thread's consumer", errorFields(e));
+      });
+    }
     log.info("flusher stopped", { consumer: this.consumer, drained });
     return drained;
   }
