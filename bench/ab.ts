@@ -8,13 +8,12 @@
 // Every run starts on an emptied Redis and table; the order of the variants swaps every
 // round. A drain run prints the CPU per entry of writeback, Redis and Postgres, the busiest
 // threads of the writeback process (/proc/<pid>/task) and its highest RSS.
-import { readdirSync, readFileSync } from "node:fs";
 import { keys } from "../src/keys";
 import { loadConfig } from "../src/config";
 import { startService } from "../src/testing/process";
 import { upsertCeiling } from "./baselines/pg";
 import { BINARY, BenchEnv } from "./lib/env";
-import { cpuMicros, sampleMaxRss } from "./lib/procfs";
+import { sampleMaxRss, threadCpuMicros } from "./lib/procfs";
 import { wrk } from "./lib/wrk";
 
 const [mode, ...rest] = process.argv.slice(2);
@@ -23,21 +22,6 @@ const n = mode === "drain" ? Number(rest[0] ?? 300_000) : 0;
 const rounds = Number(rest[mode === "drain" ? 1 : 0] ?? 3);
 const variants = JSON.parse(rest[mode === "drain" ? 2 : 1] ?? '{"current":{}}') as Record<string, Record<string, string>>;
 const names = Object.keys(variants);
-
-/** CPU time (µs) of each thread of `pid`, by "name/tid". */
-function threads(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      out.set(`${name}/${tid}`, cpuMicros(pid, Number(tid)));
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 const env = await BenchEnv.create({});
 const results = new Map<string, number[]>();
@@ -68,12 +52,12 @@ try {
         const t0 = performance.now();
         const remaining = await env.backlog(k);
         const meter = env.cpuMeter(wb.proc.pid).start();
-        const before = threads(wb.proc.pid);
+        const before = threadCpuMicros(wb.proc.pid);
         const rss = sampleMaxRss(wb.proc.pid);
         await env.waitDrained(600_000, k);
         const seconds = (performance.now() - t0) / 1000;
         const cpu = meter.stop();
-        const busiest = [...threads(wb.proc.pid)]
+        const busiest = [...threadCpuMicros(wb.proc.pid)]
           .map(([t, us]) => [t, (us - (before.get(t) ?? 0)) / remaining] as const)
           .filter(([, us]) => us >= 0.5)
           .sort((a, b) => b[1] - a[1]);

@@ -3,16 +3,34 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
 
-/** User + system CPU of a process (all its threads), or of its thread `tid`, in microseconds; 0 once it is gone. */
-export function cpuMicros(pid: number, tid?: number): number {
+/** User + system CPU in a /proc/<pid>[/task/<tid>]/stat text, in microseconds. */
+function statCpuMicros(stat: string): number {
+  // Fields after the ")" that closes the command name: utime is the 12th, stime the 13th.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * TICK_US;
+}
+
+/** User + system CPU of a process (all its threads), in microseconds; 0 once it is gone. */
+export function cpuMicros(pid: number): number {
   try {
-    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, "utf8");
-    // Fields after the ")" that closes the command name: utime is the 12th, stime the 13th.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * TICK_US;
+    return statCpuMicros(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return 0;
   }
+}
+
+/** User + system CPU of each thread of a process, in microseconds, by "<thread name>/<tid>". */
+export function threadCpuMicros(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      out.set(`${stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))}/${tid}`, statCpuMicros(stat));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 /** User + system CPU an exited child used, in microseconds (from its rusage). */
