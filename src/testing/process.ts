@@ -1,5 +1,7 @@
 // Test and bench support (never imported by the service): runs writeback as a user does, a
-// separate process (from source, or the compiled binary), talked to over a real socket.
+// separate process (the compiled binary, built once per run: binary.ts), talked to over a
+// real socket.
+import { binary } from "./binary";
 import { freePort } from "./services";
 
 export interface Running {
@@ -14,7 +16,7 @@ export async function startService(
   o: { cmd?: string[]; cwd?: string; port?: number } = {},
 ): Promise<Running> {
   const port = o.port ?? (await freePort());
-  const cmd = o.cmd ?? ["bun", "run", `${import.meta.dir}/../main.ts`];
+  const cmd = o.cmd ?? [await binary()];
   let out = "";
   const proc = Bun.spawn(cmd, {
     cwd: o.cwd,
