@@ -37,6 +37,13 @@ export const backlogFull = (why: string) =>
   new AppError("BACKPRESSURE", 503, `writes are paused until the flusher catches up: ${why}`, { "Retry-After": "1" });
 export const shuttingDown = () =>
   new AppError("SHUTTING_DOWN", 503, "the server is shutting down; retry on another instance", { "Retry-After": "1" });
+export const contended = () =>
+  new AppError(
+    "CONTENDED",
+    503,
+    "the key is not cached and its partition was flushed during each read of its value from the database; nothing was written, retry",
+    { "Retry-After": "1" },
+  );
 export const internal = () => new AppError("INTERNAL", 500, "internal error");
 export const deadLetterExpired = (detail: string) =>
   new AppError(

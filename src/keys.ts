@@ -22,6 +22,13 @@ export interface Keys {
   stream(p: number): string;
   /** Stream of entries of partition `p` the flusher gave up on, with the reason. */
   dead(p: number): string;
+  /**
+   * Counter of partition `p` that changes whenever one of its cache entries is made clean
+   * (given a TTL, ack.lua), i.e. may vanish. A value read from the database enters the cache,
+   * or becomes the base of an increment, only if it did not change since before that read
+   * (fence.lua, fill.lua, incr.lua). No TTL: it outlives the entries it guards.
+   */
+  fence(p: number): string;
   /** Consumer group of the flusher threads, the same name on every partition's stream. */
   readonly group: string;
   /** Heartbeat of a live instance consuming as CONSUMER_NAME `name` (lease.lua). */
@@ -44,6 +51,7 @@ export function keys(prefix: string, partitions = 1): Keys {
     cacheIn: (p, key) => `${tag(p)}c:${key}`,
     stream: (p) => `${tag(p)}stream`,
     dead: (p) => `${tag(p)}dead`,
+    fence: (p) => `${tag(p)}fence`,
     group: `${prefix}flushers`,
     consumer: (name) => `${prefix}consumer:${name}`,
     meta: `${prefix}meta`,
@@ -59,6 +67,7 @@ export function legacyKeys(prefix: string): Keys {
     cacheIn: (_p, key) => `${prefix}c:${key}`,
     stream: () => `${prefix}stream`,
     dead: () => `${prefix}dead`,
+    fence: () => `${prefix}fence`,
     group: `${prefix}flushers`,
     consumer: (name) => `${prefix}consumer:${name}`,
     meta: `${prefix}meta`,

@@ -9,6 +9,7 @@ import { configKeys } from "./keys";
 import { errorFields, log } from "./log";
 import { Registry } from "./metrics";
 import { openStore } from "./store/open";
+import type { Store } from "./store/store";
 import { PersistWaiters } from "./waiters";
 
 /** The port is taken by another process (another instance, most likely). */
@@ -34,17 +35,21 @@ export interface StartOptions {
   listen?: boolean;
   /** the registry the routes count into and /metrics renders */
   metrics?: Registry;
+  /** the store the routes read through (default: the one DATABASE_URL names); stop() closes it */
+  store?: Store;
 }
 
 export async function start(config: Config, o: StartOptions = {}): Promise<Service> {
   const threads = o.threads ?? true;
   const cache = new ApiCache(config, configKeys(config), o.onFatal);
-  const store = openStore({
-    url: config.DATABASE_URL,
-    max: 4,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
-  });
+  const store =
+    o.store ??
+    openStore({
+      url: config.DATABASE_URL,
+      max: 4,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+    });
   let waiters: PersistWaiters | undefined;
   const flushers = new FlusherPool(config, o.onFatal, (keys, versions) => waiters?.committed(keys, versions));
   waiters = new PersistWaiters(store, (add, remove) => threads && flushers.watch(add, remove));

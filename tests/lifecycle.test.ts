@@ -221,9 +221,11 @@ describe("read-through", () => {
     const v = await versionOf(await h.post("rt:race", "old"));
     await waitForDb(h.store, "rt:race", v);
     await h.redis.del(h.keys.cache("rt:race"));
-    const row = await h.store.get("rt:race"); // the read's database half...
+    const p = h.keys.partition("rt:race");
+    const fence = await h.redis.wbFence(h.keys.fence(p)); // the read's fence...
+    const row = await h.store.get("rt:race"); // ...its database half...
     const newer = await versionOf(await h.post("rt:race", "new")); // ...a write lands...
-    const filled = await h.redis.wbFill(h.keys.cache("rt:race"), row!.value, String(row!.version), 60000); // ...then the fill
+    const filled = await h.redis.wbFill(h.keys.cache("rt:race"), h.keys.fence(p), row!.value, String(row!.version), 60000, fence); // ...then the fill
     expect(filled).toBe(0);
     expect(await (await h.request("/get/rt:race")).json()).toMatchObject({ value: "new", version: newer, source: "cache" });
   });

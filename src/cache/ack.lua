@@ -15,22 +15,28 @@
 -- One call may cover several partitions' streams (on one Redis; on a Cluster the caller makes
 -- one call per partition, whose keys share a slot).
 --
--- KEYS[1..s] streams   KEYS[s+1..] cache hash of each committed key
--- ARGV[1] group   ARGV[2] TTL in ms (0 = none)   ARGV[3] s   ARGV[4..3+s] number of ids of each stream
+-- Entries made clean may vanish from now on: the fence of each partition they are in moves
+-- (keys.ts, fence.lua), so a database read that began before cannot put an older value back.
+--
+-- KEYS[1..s] streams   KEYS[s+1..s+f] fences of the committed keys' partitions
+-- KEYS[s+f+1..] cache hash of each committed key
+-- ARGV[1] group   ARGV[2] TTL in ms (0 = none)   ARGV[3] s   ARGV[4] f   ARGV[5..4+s] number of ids of each stream
 -- then the entry ids, stream by stream   then the committed version of each cache hash, in KEYS order
 -- Returns the number of entries trimmed.
-local group, ttl, s = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local at = 4 + s
+local group, ttl, s, f = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local at = 5 + s
 for j = 1, s do
-  local n = tonumber(ARGV[3 + j])
+  local n = tonumber(ARGV[4 + j])
   if n > 0 then redis.call('XACK', KEYS[j], group, unpack(ARGV, at, at + n - 1)) end
   at = at + n
 end
 
 if ttl > 0 then
-  for i = s + 1, #KEYS do
+  for j = s + 1, s + f do redis.call('INCR', KEYS[j]) end
+  local first = s + f + 1
+  for i = first, #KEYS do
     -- Only if the cached version is still the committed one: a newer write made it dirty.
-    if redis.call('HGET', KEYS[i], 'ver') == ARGV[at + i - s - 1] then redis.call('PEXPIRE', KEYS[i], ttl) end
+    if redis.call('HGET', KEYS[i], 'ver') == ARGV[at + i - first] then redis.call('PEXPIRE', KEYS[i], ttl) end
   end
 end
 

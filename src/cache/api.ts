@@ -92,21 +92,27 @@ export class ApiCache {
 
   /**
    * Adds `by` to the key's value as one write (incr.lua). Resolves "miss" when the key has no
-   * cache entry and no `base` (its value from the database) was given: read it and call again.
+   * cache entry and no `base` (its value from the database) was given: read the fence (fence()),
+   * then the database, and call again with both. "miss" again means the fence moved during that
+   * read (the base may be stale): read both again.
    * Rejects with NotAnIntegerError, OutOfRangeError, BackpressureError, CacheTimeoutError.
    */
-  async incr(key: string, by: bigint, base?: string): Promise<{ version: number; value: string } | "miss"> {
+  async incr(key: string, by: bigint, base?: string, fence = ""): Promise<{ version: number; value: string } | "miss"> {
     const c = this.config;
     if (!this.layoutChecked) await this.checkLayout();
     if (base === undefined && (await this.legacyActive())) {
       // The old release's hash may hold a write not yet persisted: count on from it.
       const old = await this.timed(readCached(this.redis, legacyKeys(c.KEY_PREFIX), key)).catch(() => undefined);
-      if (old) base = old.deleted ? "0" : old.value;
+      if (old) {
+        fence = await this.fence(key);
+        base = old.deleted ? "0" : old.value;
+      }
     }
     let reply: string[];
     try {
       const k = this.k;
-      const args = [k.stream(k.partition(key)), k.cache(key), backlogShare(c, k), c.MAX_LAG_MS, key, String(by), base ?? ""] as const;
+      const p = k.partition(key);
+      const args = [k.stream(p), k.cacheIn(p, key), k.fence(p), backlogShare(c, k), c.MAX_LAG_MS, key, String(by), base ?? "", fence] as const;
       reply = await this.timed(replicatedCall(this.redis, "wbIncr", [...args], c.REDIS_WAIT_REPLICAS, c.REDIS_WAIT_TIMEOUT_MS), waitAllowanceMs(c));
     } catch (err) {
       throw fromScriptError(err);
@@ -118,6 +124,15 @@ export class ApiCache {
   /** The key's cache entry: a value, a tombstone (deleted), or undefined on a miss. */
   get(key: string): Promise<CachedEntry | undefined> {
     return this.timed(this.readOne(key));
+  }
+
+  /**
+   * Whether the key's cache entry is known to be clean: its version committed to the database
+   * (ack.lua or a fill gave it its TTL). With CACHE_TTL_MS=0 no entry carries a TTL, so the
+   * cache cannot tell: false.
+   */
+  async isClean(key: string): Promise<boolean> {
+    return this.config.CACHE_TTL_MS > 0 && (await this.timed(this.redis.pttl(this.k.cache(key)))) > 0;
   }
 
   /** The cache entries of several keys, in order (one round trip). */
@@ -152,11 +167,32 @@ export class ApiCache {
 
 
   /**
-   * Read-through: caches a value read from the database, clean (with CACHE_TTL_MS), unless
-   * Redis has an entry for the key by now (fill.lua). Resolves to whether it filled.
+   * The fence of `key`'s partition (fence.lua), to read before the database is read for a
+   * cache miss and to hand to fill() or incr() with what the database answered.
    */
-  async fill(key: string, value: string, version: number): Promise<boolean> {
-    return (await this.redis.wbFill(this.k.cache(key), value, String(version), this.config.CACHE_TTL_MS)) === 1;
+  fence(key: string): Promise<string> {
+    return this.timed(this.redis.wbFence(this.k.fence(this.k.partition(key))));
+  }
+
+  /** The fences of several keys, in order; one script call per partition among them. */
+  async fences(keys: string[]): Promise<string[]> {
+    const parts = keys.map((key) => this.k.partition(key));
+    const unique = [...new Set(parts)];
+    const values = await this.timed(Promise.all(unique.map((p) => this.redis.wbFence(this.k.fence(p)))));
+    const of = new Map(unique.map((p, i) => [p, values[i]!]));
+    return parts.map((p) => of.get(p)!);
+  }
+
+  /**
+   * Read-through: caches a value read from the database, clean (with CACHE_TTL_MS), unless
+   * Redis has an entry for the key by now or the partition's fence moved since `fence` was read
+   * before the database (fill.lua). Resolves to whether it filled. While the old release's
+   * stream is being drained (upgrade), nothing is filled: its hashes are not fenced.
+   */
+  async fill(key: string, value: string, version: number, fence: string): Promise<boolean> {
+    if (this.legacy) return false;
+    const p = this.k.partition(key);
+    return (await this.redis.wbFill(this.k.cacheIn(p, key), this.k.fence(p), value, String(version), this.config.CACHE_TTL_MS, fence)) === 1;
   }
 
   /** Redis's own counts of keys it evicted and expired, from INFO stats. */

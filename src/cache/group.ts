@@ -238,18 +238,22 @@ export function ackArgs(
   k: Keys,
   group: string,
   ids: { p: number; id: string }[],
-  clean: { cache: string; version: number }[] = [],
+  clean: { p: number; cache: string; version: number }[] = [],
   ttlMs = 0,
 ): (string | number)[] {
   const perStream = Map.groupBy(ids, (x) => x.p);
   const streams = [...perStream.keys()];
+  // The fences of the partitions whose entries become clean (only when they get a TTL).
+  const fences = ttlMs > 0 ? [...new Set(clean.map((c) => c.p))] : [];
   return [
-    streams.length + clean.length,
+    streams.length + fences.length + clean.length,
     ...streams.map((p) => k.stream(p)),
+    ...fences.map((p) => k.fence(p)),
     ...clean.map((c) => c.cache),
     group,
     ttlMs,
     streams.length,
+    fences.length,
     ...streams.map((p) => perStream.get(p)!.length),
     ...streams.flatMap((p) => perStream.get(p)!.map((x) => x.id)),
     ...clean.map((c) => String(c.version)),

@@ -6,15 +6,19 @@
 -- no allow-oom flag, so under maxmemory Redis refuses it before it runs.
 --
 -- When the key has no cache entry, the value must come from the database first: without a
--- base (ARGV[5] == '') the script answers {'MISS'} and the caller reads the database and calls
--- again with the base ("0" for an absent or deleted key). A write that lands in between made
--- an entry, and then the entry, not the base, is what is incremented.
+-- base (ARGV[5] == '') the script answers {'MISS'} and the caller reads the partition's fence
+-- (fence.lua), then the database, and calls again with the base ("0" for an absent or deleted
+-- key) and that fence. A write that lands in between made an entry, and then the entry, not
+-- the base, is what is incremented. A fence that changed meanwhile means an entry of the
+-- partition was made clean and may have expired or been evicted during the database read,
+-- taking a newer write with it: the base may be stale, so the answer is {'MISS'} again and the
+-- caller reads again.
 --
--- KEYS[1] write stream   KEYS[2] cache hash
+-- KEYS[1] write stream   KEYS[2] cache hash   KEYS[3] fence of the partition
 -- ARGV[1] max backlog (0 = off)   ARGV[2] max lag ms (0 = off)   ARGV[3] key   ARGV[4] by
--- ARGV[5] base from the database, or '' when not read
+-- ARGV[5] base from the database, or '' when not read   ARGV[6] the fence read before the database
 -- Returns {version, value}, {'MISS'}, or an error WBNOTINT / WBRANGE / WBBACKLOG / WBLAG.
-local stream, hash = KEYS[1], KEYS[2]
+local stream, hash, fence = KEYS[1], KEYS[2], KEYS[3]
 local maxBacklog, maxLagMs, key, by, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 
 local t = redis.call('TIME')
@@ -35,7 +39,7 @@ local current
 local last = redis.call('HGET', hash, 'ver')
 if last then
   current = redis.call('HGET', hash, 'v') or '0' -- a tombstone counts from 0
-elseif base == '' then
+elseif base == '' or redis.call('GET', fence) ~= ARGV[6] then
   return { 'MISS' }
 else
   current = base

@@ -6,6 +6,7 @@ import ackLua from "./ack.lua" with { type: "text" };
 import redriveLua from "./redrive.lua" with { type: "text" };
 import deadLua from "./dead.lua" with { type: "text" };
 import fillLua from "./fill.lua" with { type: "text" };
+import fenceLua from "./fence.lua" with { type: "text" };
 import incrLua from "./incr.lua" with { type: "text" };
 import leaseLua from "./lease.lua" with { type: "text" };
 import valuesLua from "./values.lua" with { type: "text" };
@@ -20,9 +21,22 @@ export interface Scripts {
   /** numKeys, stream, cache hashes..., group, ttlMs, id count, ids..., versions... (ack.lua) */
   wbAck(...args: (string | number)[]): Promise<number>;
   wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, ...ids: string[]): Promise<number>;
-  wbFill(cache: string, value: string, version: string, ttlMs: number): Promise<number>;
-  /** stream, cache hash, maxBacklog, maxLagMs, key, by, base ('' = not read) (incr.lua) */
-  wbIncr(stream: string, cache: string, maxBacklog: number, maxLagMs: number, key: string, by: string, base: string): Promise<string[]>;
+  /** cache hash, the partition's fence, value, version, TTL ms, the fence read before the database (fill.lua): 1 filled, 0 not */
+  wbFill(cache: string, fence: string, value: string, version: string, ttlMs: number, fenceRead: string): Promise<number>;
+  /** a partition's fence (fence.lua): its value, made if missing */
+  wbFence(fence: string): Promise<string>;
+  /** stream, cache hash, fence, maxBacklog, maxLagMs, key, by, base ('' = not read), the fence read before the database (incr.lua) */
+  wbIncr(
+    stream: string,
+    cache: string,
+    fence: string,
+    maxBacklog: number,
+    maxLagMs: number,
+    key: string,
+    by: string,
+    base: string,
+    fenceRead: string,
+  ): Promise<string[]>;
   wbDead(stream: string, dead: string, group: string, ...letters: string[]): Promise<number>;
   /** numKeys, cache hashes... (values.lua): value and version of each, null where absent */
   wbValues(...args: (string | number)[]): Promise<(string | null)[]>;
@@ -131,8 +145,9 @@ export function connect(target: string | RedisTarget, role: ConnectionRole, comm
   }
   redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
   redis.defineCommand("wbAck", { lua: ackLua }); // the key count comes first in each call
-  redis.defineCommand("wbFill", { numberOfKeys: 1, lua: fillLua });
-  redis.defineCommand("wbIncr", { numberOfKeys: 2, lua: incrLua });
+  redis.defineCommand("wbFill", { numberOfKeys: 2, lua: fillLua });
+  redis.defineCommand("wbFence", { numberOfKeys: 1, lua: fenceLua });
+  redis.defineCommand("wbIncr", { numberOfKeys: 3, lua: incrLua });
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
   redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
   redis.defineCommand("wbLease", { numberOfKeys: 1, lua: leaseLua });

@@ -7,7 +7,7 @@ import { readJson } from "./body";
 import type { Deps } from "./deps";
 import { checkMdel, checkMget, checkMset } from "./validate";
 import { docs } from "./openapi";
-import { countRead, fillBack } from "./reads";
+import { countRead, fencesOf, fillBack } from "./reads";
 import { writer } from "./writes";
 
 export function batchRoutes(d: Deps, guard: Guards) {
@@ -70,7 +70,10 @@ export function batchRoutes(d: Deps, guard: Guards) {
           });
         }
         if (misses.length > 0) {
-          const rows = await store.getMany([...new Set(misses.map((i) => keys[i]!))]).catch(() => {
+          const missed = [...new Set(misses.map((i) => keys[i]!))];
+          // Read before the database: a fill is refused if the fence moved meanwhile (reads.ts).
+          const fences = source === "cache" ? await fencesOf(cache, missed) : undefined;
+          const rows = await store.getMany(missed).catch(() => {
             throw dbUnavailable();
           });
           for (const i of misses) {
@@ -78,7 +81,11 @@ export function batchRoutes(d: Deps, guard: Guards) {
             const row = rows.get(key);
             items[i] = row ? { key, value: row.value, version: row.version, source: "db" } : { key, found: false };
           }
-          if (source === "cache") await fillBack(cache, metrics, rows); // read-through, as for GET /get
+          if (fences) {
+            // read-through, as for GET /get
+            const fenceOf = new Map(missed.map((key, i) => [key, fences[i]!]));
+            await fillBack(cache, metrics, [...rows].map(([key, row]) => [key, row, fenceOf.get(key)!] as [string, typeof row, string]));
+          }
         }
         return { items };
       },

@@ -1,15 +1,22 @@
 // The single-key data routes: POST /set, /del, /incr; GET /get/<key> (or ?key=) and
 // GET /status/<key> (or ?key=).
 import { Elysia } from "elysia";
-import { dbUnavailable, internal, invalid, notFound, redisUnavailable } from "../errors";
+import { contended, dbUnavailable, invalid, notFound, redisUnavailable } from "../errors";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
-import { countRead, fillBack } from "./reads";
+import { countRead, fencesOf, fillBack } from "./reads";
 import { keyFromPath, queryParam } from "./url";
 import { checkDelete, checkIncr, checkKey, checkWrite, setBodyLimit } from "./validate";
 import { docs } from "./openapi";
 import { writer } from "./writes";
+
+/**
+ * Reads of the database for one increment of a key not in the cache: each is retried only when
+ * the partition's fence moved during it (a flush acknowledged in between), which takes a flush
+ * landing within one database read; this many in a row means something is wrong.
+ */
+const INCR_READ_ATTEMPTS = 8;
 
 export function kvRoutes(d: Deps, guard: Guards) {
   const { config: c, cache, store, metrics } = d;
@@ -51,16 +58,20 @@ export function kvRoutes(d: Deps, guard: Guards) {
           () => checkIncr(body, c),
           async ({ key, by }) => {
             let r = await cache.incr(key, by);
-            if (r === "miss") {
-              // Not cached: the count goes on from the database's value (0 when absent or deleted).
+            // Not cached: the count goes on from the database's value (0 when absent or
+            // deleted), read after the partition's fence. "miss" again: an entry of the
+            // partition was made clean during the read and may have taken a newer write with it
+            // when it expired; read again.
+            for (let attempt = 1; r === "miss"; attempt++) {
+              if (attempt > INCR_READ_ATTEMPTS) throw contended();
+              const fence = await cache.fence(key);
               let row;
               try {
                 row = await store.get(key);
               } catch {
                 throw dbUnavailable();
               }
-              r = await cache.incr(key, by, row?.value ?? "0");
-              if (r === "miss") throw internal();
+              r = await cache.incr(key, by, row?.value ?? "0", fence);
             }
             return { status: "cached", key, value: r.value, version: r.version };
           },
@@ -93,8 +104,10 @@ export function kvRoutes(d: Deps, guard: Guards) {
         return { key, value: hit.value, version: hit.version, source: "cache" };
       }
       // A miss: never written, expired or evicted once clean, or Redis lost its data. The
-      // database is the record; what it has is put back into the cache (read-through).
+      // database is the record; what it has is put back into the cache (read-through), if
+      // the partition's fence, read first, still holds by then.
     }
+    const fence = source === "cache" ? (await fencesOf(cache, [key]))?.[0] : undefined;
     let row;
     try {
       row = await store.get(key);
@@ -102,11 +115,17 @@ export function kvRoutes(d: Deps, guard: Guards) {
       throw dbUnavailable();
     }
     if (!row) throw notFound(key);
-    if (source === "cache") await fillBack(cache, metrics, [[key, row]]);
+    if (fence !== undefined) await fillBack(cache, metrics, [[key, row, fence]]);
     return { key, value: row.value, version: row.version, source: "db" };
   }
 
-  /** The latest acknowledged version of a key against the latest one committed to the database. */
+  /**
+   * The latest acknowledged version of a key against the latest one committed to the database.
+   * With the database away (exactly when an operator asks whether a write is persisted yet),
+   * Redis alone answers for a cached key: its version, and whether the cache knows it is
+   * committed (a clean entry, with a TTL) or not; `database: "unavailable"` says the database
+   * was not asked.
+   */
   async function status(key: string) {
     checkKey(key, c.MAX_KEY_BYTES);
     const [cached, persisted] = await Promise.all([
@@ -115,11 +134,16 @@ export function kvRoutes(d: Deps, guard: Guards) {
       }),
       store.versions([key]).then(
         (m) => m.get(key) ?? null,
-        () => {
-          throw dbUnavailable();
-        },
+        () => undefined,
       ),
     ]);
+    if (persisted === undefined) {
+      if (!cached) throw dbUnavailable();
+      const clean = await cache.isClean(key).catch(() => {
+        throw redisUnavailable();
+      });
+      return { key, version: cached.version, persistedVersion: clean ? cached.version : null, dirty: !clean, database: "unavailable" as const };
+    }
     // A key not in the cache (never written, or clean and expired) is as far as the database.
     const version = cached?.version ?? persisted;
     if (version === null) throw notFound(key);

@@ -36,7 +36,18 @@ export const MgetReply = T.Object(
   { examples: [{ items: [{ key: "a", value: "1", version: 1795640446546129, source: "cache" }, { key: "b", found: false }] }] },
 );
 export const StatusReply = T.Object(
-  { key: T.String(), version: Version, persistedVersion: T.Union([Version, T.Null()]), dirty: T.Boolean() },
+  {
+    key: T.String(),
+    version: Version,
+    persistedVersion: T.Union([Version, T.Null()]),
+    dirty: T.Boolean(),
+    database: T.Optional(
+      T.Literal("unavailable", {
+        description:
+          "present when the database could not be asked: the answer is Redis's alone (persistedVersion is the version when the cache knows it is committed, else null, and dirty is true)",
+      }),
+    ),
+  },
   { examples: [{ key: "user:42", version: 1795640446546126, persistedVersion: 1795640446546126, dirty: false }] },
 );
 export const DeadLettersReply = T.Object({

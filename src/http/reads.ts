@@ -11,11 +11,20 @@ export function countRead(metrics: Registry, hit: CachedEntry | undefined): void
 }
 
 /**
- * Fills the cache with rows read from the database for misses, each only if no write made an
- * entry meanwhile (fill.lua); a fill that fails (Redis full) costs the read nothing.
+ * The fence of each missed key's partition, read before the database is (fence.lua); undefined
+ * when Redis cannot give it: then nothing is filled, and the read is answered all the same.
  */
-export async function fillBack(cache: ApiCache, metrics: Registry, rows: Iterable<[string, Row]>): Promise<void> {
-  const filled = await Promise.all([...rows].map(([key, row]) => cache.fill(key, row.value, row.version).catch(() => false)));
+export function fencesOf(cache: ApiCache, keys: string[]): Promise<string[] | undefined> {
+  return cache.fences(keys).catch(() => undefined);
+}
+
+/**
+ * Fills the cache with rows read from the database for misses (each with the fence read
+ * before the database was), each only if no write made an entry and no entry of its partition
+ * was made clean meanwhile (fill.lua); a fill that fails (Redis full) costs the read nothing.
+ */
+export async function fillBack(cache: ApiCache, metrics: Registry, rows: Iterable<[string, Row, string]>): Promise<void> {
+  const filled = await Promise.all([...rows].map(([key, row, fence]) => cache.fill(key, row.value, row.version, fence).catch(() => false)));
   const n = filled.filter(Boolean).length;
   if (n > 0) metrics.inc("writeback_cache_fills_total", undefined, n);
 }
