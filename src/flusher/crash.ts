@@ -1,7 +1,8 @@
-// Test-only fault hooks, in one place and out of the configuration: the environment variable
-// CRASH_POINT names a step of the flusher at which the process dies as a crash would, or a
-// kind of thread failure to inject once per thread life. Unset in production: every hook is
-// then one comparison.
+// Fault hooks the tests drive, in one place and out of the configuration: the environment
+// variable CRASH_POINT names a step of the flusher at which the process dies as a crash would,
+// a kind of thread failure to inject once per thread life, or a key whose write kills the
+// process whenever a batch carries it (a poison entry). Unset in production: every hook is
+// then one comparison. It lives beside the flusher, the only code that calls it.
 import { log } from "../log";
 
 const point = process.env.CRASH_POINT ?? "";
@@ -13,6 +14,7 @@ let injected = false;
  *   handles), once: the pool must restart it.
  * - driver-throw: after an ack, a callback throws outside any promise, as the Postgres
  *   driver's socket callbacks can: the thread must contain it and keep flushing.
+ * ("after-ack" is after the commit to Redis that moves the partition's cursor.)
  */
 export function crashPoint(step: string): void {
   if (point === "") return;
@@ -28,4 +30,13 @@ export function crashPoint(step: string): void {
     log.error("crash point reached; killing the process", { point: step });
     process.kill(process.pid, "SIGKILL");
   }
+}
+
+const poisonKey = point.startsWith("key:") ? point.slice(4) : undefined;
+
+/** CRASH_POINT=key:<key>: SIGKILL the whole process when a batch about to be written holds `<key>`. */
+export function crashOnKey(keys: { key: string }[]): void {
+  if (poisonKey === undefined || !keys.some((r) => r.key === poisonKey)) return;
+  log.error("crash point reached; killing the process", { point, batch: keys.length });
+  process.kill(process.pid, "SIGKILL");
 }
