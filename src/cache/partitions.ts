@@ -11,7 +11,6 @@
 //
 // On one Redis a read covers every owned partition in one XREAD and a commit every partition
 // in one script call; on a Cluster each partition is its own call (its own slot).
-import { randomUUID } from "node:crypto";
 import type { Config } from "../config";
 import { qualify, splitId, type Keys } from "../keys";
 import type { DeadLetter } from "./dead";
@@ -56,6 +55,13 @@ export interface PartitionCommit {
   dead: DeadLetter[];
 }
 
+/** Who claims: a consumer (`<CONSUMER_NAME>-<thread>`), its CONSUMER_NAME, and the id of its process's life. */
+export interface Claimant {
+  consumer: string;
+  name: string;
+  process: string;
+}
+
 /** A lease this thread holds. */
 export interface Lease {
   p: number;
@@ -67,8 +73,8 @@ export interface PartitionLog {
   readonly partitions: number;
   /** Renews `consumer` among the live consumers (ttlMs 0: leaves); returns the live ones, sorted. */
   members(consumer: string, ttlMs: number): Promise<string[]>;
-  /** Takes partition `p` for `consumer`, unless another consumer holds it (undefined). */
-  claim(p: number, consumer: string, ttlMs: number): Promise<Claim | undefined>;
+  /** Takes partition `p` for `who`, unless a consumer other than an earlier life of it holds it (undefined). */
+  claim(p: number, who: Claimant, ttlMs: number): Promise<Claim | undefined>;
   /** Renews the leases; returns the partitions whose lease is no longer this thread's. */
   renew(leases: Lease[], ttlMs: number): Promise<number[]>;
   /** Gives the leases back (those still held). */
@@ -114,10 +120,9 @@ export class RedisLog implements PartitionLog {
     return this.redis.wbMembers(this.k.members, consumer, ttlMs);
   }
 
-  async claim(p: number, consumer: string, ttlMs: number): Promise<Claim | undefined> {
+  async claim(p: number, who: Claimant, ttlMs: number): Promise<Claim | undefined> {
     const k = this.k;
-    const nonce = randomUUID().slice(0, 8);
-    const reply = await this.redis.wbClaim(k.lease(p), k.cursor(p), k.stream(p), consumer, nonce, ttlMs, k.group, this.oldGroupIdleMs);
+    const reply = await this.redis.wbClaim(k.lease(p), k.cursor(p), k.stream(p), who.consumer, who.name, who.process, ttlMs, k.group, this.oldGroupIdleMs);
     if (!reply) return undefined;
     const [token, cursor, tries, suspect, reach] = reply;
     return { p, token: String(token), cursor: String(cursor), tries: Number(tries), suspect: String(suspect), reach: String(reach) };

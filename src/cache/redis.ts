@@ -47,13 +47,14 @@ export interface Scripts {
   wbRetire(from: string, to: string, id: string): Promise<number>;
   /** members, this consumer, TTL ms (0 = leave) (members.lua): the live consumers, sorted */
   wbMembers(members: string, consumer: string, ttlMs: number): Promise<string[]>;
-  /** lease, cursor, stream, consumer, nonce, TTL ms, old group, idle ms (claim.lua): null, or token, cursor, tries, suspect, reach */
+  /** lease, cursor, stream, consumer, CONSUMER_NAME, process id, TTL ms, old group, idle ms (claim.lua): null, or token, cursor, tries, suspect, reach */
   wbClaim(
     lease: string,
     cursor: string,
     stream: string,
     consumer: string,
-    nonce: string,
+    name: string,
+    process: string,
     ttlMs: number,
     oldGroup: string,
     idleMs: number,

@@ -12,7 +12,7 @@ import type { Config } from "../config";
 import { entryBytes, type RawEntry } from "../cache/entry";
 import type { DeadLetter } from "../cache/dead";
 import { compareIds } from "../cache/ids";
-import type { PartitionCommit, PartitionLog } from "../cache/partitions";
+import type { Claimant, PartitionCommit, PartitionLog } from "../cache/partitions";
 import { deadline } from "../deadline";
 import { FatalError } from "../fatal";
 import { splitId } from "../keys";
@@ -64,17 +64,21 @@ export class Flusher {
   /** called with the rows of each commit (keys at their versions), before the stream learns of it */
   onCommitted?: (rows: EntryRow[]) => void;
 
+  /** the consumer this thread is: `<CONSUMER_NAME>-<thread>` */
+  readonly consumer: string;
+
   constructor(
     private config: Config,
     private log: PartitionLog,
     private store: Store,
     private metrics: Registry,
-    readonly consumer: string,
+    who: Claimant,
     private options: FlusherOptions = {},
   ) {
+    this.consumer = who.consumer;
     this.own = new Ownership(
       log,
-      consumer,
+      who,
       {
         ttlMs: config.FLUSH_CLAIM_IDLE_MS,
         renewMs: Math.min(config.FLUSH_CLAIM_INTERVAL_MS, Math.floor(config.FLUSH_CLAIM_IDLE_MS / 3)),
@@ -83,7 +87,7 @@ export class Flusher {
       },
       metrics,
     );
-    this.upkeep = new Upkeep(store, config, metrics, consumer);
+    this.upkeep = new Upkeep(store, config, metrics, who.consumer);
     this.entrySize = config.MAX_KEY_BYTES + config.MAX_VALUE_BYTES;
   }
 

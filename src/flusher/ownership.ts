@@ -7,7 +7,7 @@
 // Leases and membership are renewed by a timer, not by the flush loop, so a slow or retrying
 // flush keeps its partitions; a thread or process that stops turning (killed, SIGSTOP) lets
 // them lapse after FLUSH_CLAIM_IDLE_MS, and the others take over from the cursor.
-import type { Claim, Lease, PartitionLog } from "../cache/partitions";
+import type { Claim, Claimant, Lease, PartitionLog } from "../cache/partitions";
 import type { RawEntry } from "../cache/entry";
 import { splitId } from "../keys";
 import { errorFields, log } from "../log";
@@ -41,6 +41,8 @@ export interface OwnershipSettings {
 
 /** How soon to try again to claim partitions assigned to this thread that another still holds. */
 const CLAIM_RETRY_MS = 250;
+/** How often, at most, settle() looks at the members again (the renewal timer does too, less often). */
+const MEMBERS_REFRESH_MS = 1000;
 
 export class Ownership {
   readonly owned = new Map<number, Owned>();
@@ -48,13 +50,17 @@ export class Ownership {
   private live: string[] = [];
   private timer?: ReturnType<typeof setInterval>;
   private nextClaim = 0;
+  private membersAt = 0;
+  readonly consumer: string;
 
   constructor(
     private log: PartitionLog,
-    readonly consumer: string,
+    private who: Claimant,
     private s: OwnershipSettings,
     private metrics: Registry,
-  ) {}
+  ) {
+    this.consumer = who.consumer;
+  }
 
   /** Joins the members, then renews membership and leases every `renewMs` until stop(). */
   async start(): Promise<void> {
@@ -66,11 +72,17 @@ export class Ownership {
   }
 
   private async heartbeat(): Promise<void> {
-    if (!this.s.all) this.live = await this.log.members(this.consumer, this.s.ttlMs);
+    await this.refreshMembers();
     const leases = [...this.owned.values()];
     if (leases.length === 0) return;
     const lost = await this.log.renew(leases, this.s.ttlMs);
     if (lost.length > 0) this.lose(lost);
+  }
+
+  private async refreshMembers(): Promise<void> {
+    if (this.s.all) return;
+    this.membersAt = Date.now();
+    this.live = await this.log.members(this.consumer, this.s.ttlMs);
   }
 
   /** The partitions this member should own: round-robin over the live members, sorted by name. */
@@ -89,6 +101,8 @@ export class Ownership {
    * assigned ones this thread lacks (another may still hold them: tried again shortly).
    */
   async settle(): Promise<void> {
+    // Members that just joined (threads starting together) are seen within a second, not a renewal period.
+    if (Date.now() - this.membersAt >= MEMBERS_REFRESH_MS) await this.refreshMembers();
     const want = this.desired();
     const extra = [...this.owned.values()].filter((o) => !want.has(o.p));
     if (extra.length > 0) {
@@ -98,7 +112,7 @@ export class Ownership {
     if (Date.now() < this.nextClaim) return;
     const missing = [...want].filter((p) => !this.owned.has(p));
     for (const p of missing) {
-      const claim = await this.log.claim(p, this.consumer, this.s.ttlMs);
+      const claim = await this.log.claim(p, this.who, this.s.ttlMs);
       if (claim) this.take(claim);
     }
     const stillMissing = missing.some((p) => !this.owned.has(p));

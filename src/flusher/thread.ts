@@ -64,9 +64,9 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
     };
     (async () => {
       // The old release's stream first (upgrade.ts); a stop during it ends the thread.
-      if (!(await drainLegacy(config, msg.index, metrics, track))) return;
+      if (!(await drainLegacy(config, msg.index, msg.processId, metrics, track))) return;
       if (stopAsked !== undefined) return;
-      const f = openFlusher(config, configKeys(config), msg.index, metrics, { claimOwner: true });
+      const f = openFlusher(config, configKeys(config), msg.index, metrics, { claimOwner: true }, msg.processId);
       f.onCommitted = (rows) => report(watch.committed(rows));
       track(f);
       await f.run();

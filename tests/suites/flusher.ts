@@ -74,14 +74,14 @@ export function flusherSuite(target: () => Record<string, string>): void {
       const add = () => h.redis.xadd(k.stream(), "*", "k", "x", "v", "1", "ver", "1") as Promise<string>;
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) ids.push(await add());
-      const claim = (await log.claim(0, "trim-test", 60_000))!;
+      const claim = (await log.claim(0, { consumer: "trim-0", name: "trim", process: "a" }, 60_000))!;
       expect(claim).toMatchObject({ cursor: "0-0", tries: 0 });
       // A commit of the first three under the lease: they go; the rest stays.
       expect(await log.commit([{ p: 0, token: claim.token, upTo: `${ids[2]}@0`, dead: [] }])).toEqual([]);
       expect((await h.redis.xrange(k.stream(), "-", "+")).map(([id]) => id)).toEqual(ids.slice(3));
       // The lease passes to another owner (a stall past its life): the old token commits nothing.
       await h.redis.del(k.lease());
-      const next = (await log.claim(0, "other", 60_000))!;
+      const next = (await log.claim(0, { consumer: "other-0", name: "other", process: "b" }, 60_000))!;
       expect(next.cursor).toBe(ids[2]!);
       expect(await log.commit([{ p: 0, token: claim.token, upTo: `${ids[5]}@0`, dead: [] }])).toEqual([0]);
       expect(await h.redis.xlen(k.stream())).toBe(3);
@@ -257,7 +257,7 @@ export function flusherSuite(target: () => Record<string, string>): void {
       try {
         const v = await versionOf(await h.post("orphan", "x"));
         // An owner that claimed the partition, read the entry and died before committing it.
-        const dead = await new RedisLog(h.redis, h.keys, 1000).claim(0, "dead-consumer", 300);
+        const dead = await new RedisLog(h.redis, h.keys, 1000).claim(0, { consumer: "dead-0", name: "dead", process: "gone" }, 300);
         expect(dead).toBeDefined();
         h.startFlusher();
         await waitForDb(h.store, "orphan", v);
