@@ -2,6 +2,7 @@
 // redis-servers where a test needs Redis out of memory or paused, a database for the file.
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
+import postgres from "postgres";
 import { randomBytes } from "node:crypto";
 import { byBytes } from "../src/flusher/persist";
 import { classify } from "../src/store/postgres/classify";
@@ -139,7 +140,8 @@ describe("a key too large for the index", () => {
   });
 
   test("errors are classified by SQLSTATE of a Postgres error only", () => {
-    const pg = (code: string) => Object.assign(new Error("x"), { name: "PostgresError", code });
+    // The driver's own class (tests/classify.test.ts has the errors the server really sends).
+    const pg = (code: string) => new postgres.PostgresError({ message: "x", code } as never);
     expect(classify(pg("54000"))).toBe("permanent");
     expect(classify(pg("23514"))).toBe("permanent");
     expect(classify(pg("57014"))).toBe("split");
@@ -148,6 +150,8 @@ describe("a key too large for the index", () => {
     expect(classify(pg("40P01"))).toBe("transient");
     // an errno is five capitals too, but it is no SQLSTATE
     expect(classify(Object.assign(new Error("broken pipe"), { code: "EPIPE" }))).toBe("transient");
+    // and an error that merely calls itself PostgresError is none
+    expect(classify(Object.assign(new Error("x"), { name: "PostgresError", code: "23514" }))).toBe("transient");
   });
 });
 
