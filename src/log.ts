@@ -4,6 +4,13 @@ export type Level = keyof typeof LEVELS;
 
 let threshold: number = LEVELS.info;
 let base: Record<string, unknown> = {};
+/** Where lines go instead of stdout/stderr: set by the test preload, which shows them only for a failing test. */
+let sink: ((line: string) => void) | undefined;
+
+/** Sends log lines to `to` instead of stdout/stderr (undefined: back to them). Test support. */
+export function logTo(to: ((line: string) => void) | undefined): void {
+  sink = to;
+}
 
 export function configureLog(level: Level, fields: Record<string, unknown> = {}): void {
   threshold = LEVELS[level];
@@ -13,6 +20,7 @@ export function configureLog(level: Level, fields: Record<string, unknown> = {})
 function write(level: Level, msg: string, fields?: Record<string, unknown>): void {
   if (LEVELS[level] < threshold) return;
   const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields });
+  if (sink) return sink(line);
   (level === "error" || level === "warn" ? process.stderr : process.stdout).write(line + "\n");
 }
 
