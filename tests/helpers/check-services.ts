@@ -27,9 +27,12 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 
 async function redisUp(): Promise<void> {
   const r = new Redis(SHARED_REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: TIMEOUT_MS });
-  r.on("error", () => {});
+  let refused: unknown;
+  r.on("error", (err) => (refused = err));
   try {
-    await r.connect();
+    await r.connect().catch((err) => {
+      throw refused ?? err; // the socket's error (ECONNREFUSED), rather than "Connection is closed."
+    });
     await r.ping();
   } finally {
     r.disconnect();
