@@ -19,7 +19,7 @@ let h: Harness | undefined;
 beforeAll(async () => {
   ({ url: dbUrl, drop } = await createDatabase());
 });
-afterAll(async () => drop());
+afterAll(async () => drop?.());
 afterEach(async () => {
   await h?.close();
   h = undefined;

@@ -62,14 +62,20 @@ export async function createStoreDatabase(kind: StoreKind): Promise<{ url: strin
 
 /** Deletes every key of a test prefix on the shared Redis (never FLUSHALL there). */
 export async function dropPrefix(prefix: string): Promise<void> {
-  const r = new Redis(SHARED_REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, found] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    if (found.length) await r.del(...found);
-    cursor = next;
-  } while (cursor !== "0");
-  r.disconnect();
+  // Fail fast: a cleanup must not hang (or retry forever) when Redis is gone.
+  const r = new Redis(SHARED_REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 5000 });
+  r.on("error", () => {});
+  try {
+    await r.connect();
+    let cursor = "0";
+    do {
+      const [next, found] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (found.length) await r.del(...found);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    r.disconnect();
+  }
 }
 
 export async function freePort(): Promise<number> {
