@@ -9,7 +9,8 @@ import { join } from "node:path";
 import Redis from "ioredis";
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+// The password is the compose file's; a server that trusts local connections ignores it.
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
 
 const randomId = () => Math.random().toString(36).slice(2, 10);
 export const testPrefix = () => `wbtest:${randomId()}:`;
