@@ -48,3 +48,18 @@ test("the services' logs are shown for the failing test only", async () => {
   expect(run.output).toContain('"msg":"writeback listening"'); // what the binary printed
   expect(run.output).not.toContain("LOGGED-BY-THE-PASSING-TEST");
 });
+
+test("no test starts the service from source: every process is the binary (startService, runService, binaryCopy)", async () => {
+  // `bun src/main.ts` would hide what minification breaks; so would a build of its own with other flags.
+  const offenders: string[] = [];
+  const root = join(import.meta.dir, "..");
+  const files = ["tests/**/*.ts", "src/testing/**/*.ts"].flatMap((p) => [...new Bun.Glob(p).scanSync({ cwd: root })]);
+  expect(files).toContain("tests/faults.test.ts");
+  for (const file of files) {
+    if (file === "tests/suite-setup.test.ts") continue;
+    const text = await Bun.file(join(root, file)).text();
+    // a path to src/main.ts as a string (spawned or compiled), or a `bun build --compile` of its own
+    if (/["'`][^"'`\s]*src\/main\.ts["'`]|["'`]build["'`],\s*["'`]--compile/.test(text)) offenders.push(file);
+  }
+  expect(offenders).toEqual([]);
+});
