@@ -20,8 +20,11 @@ beforeAll(async () => {
   doc = (await r.json()) as typeof doc;
 });
 afterAll(async () => {
-  await h.close();
-  await drop();
+  try {
+    await h?.close();
+  } finally {
+    await drop?.(); // also when beforeAll failed half-way
+  }
 });
 
 test("the document is OpenAPI 3.1 and lists every route the app serves, with its method", () => {
