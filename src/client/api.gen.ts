@@ -1539,6 +1539,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /**
+                         * @description present when the database could not be asked: the answer is Redis's alone (persistedVersion is the version when the cache knows it is committed, else null, and dirty is true)
+                         * @constant
+                         */
+                        database?: "unavailable";
                         dirty: boolean;
                         key: string;
                         persistedVersion: number | null;
@@ -1611,6 +1616,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /**
+                         * @description present when the database could not be asked: the answer is Redis's alone (persistedVersion is the version when the cache knows it is committed, else null, and dirty is true)
+                         * @constant
+                         */
+                        database?: "unavailable";
                         dirty: boolean;
                         key: string;
                         persistedVersion: number | null;
