@@ -938,7 +938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description REDIS_UNAVAILABLE, REPLICATION_TIMEOUT, BACKPRESSURE, SHUTTING_DOWN, DB_UNAVAILABLE */
+            /** @description REDIS_UNAVAILABLE, REPLICATION_TIMEOUT, BACKPRESSURE, SHUTTING_DOWN, DB_UNAVAILABLE, CONTENDED */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */

@@ -34,6 +34,7 @@ export const ERROR_EXAMPLES: Record<string, E.AppError> = Object.fromEntries(
     E.dbUnavailable(),
     E.backlogFull("100000 writes of one partition not yet persisted"),
     E.shuttingDown(),
+    E.contended(),
     E.internal(),
   ].map((e) => [e.code, e]),
 );

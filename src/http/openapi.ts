@@ -193,7 +193,7 @@ const read = (operationId: string, summary: string, parameters: object[], reply:
 export const docs: Record<string, DocumentDecoration> = {
   set: write("set", "Write a key", SetBody, SetReply),
   del: write("del", "Delete a key (a versioned tombstone)", DelBody, DelReply),
-  incr: write("incr", "Add to a key's integer value, atomically", IncrBody, IncrReply, ["NOT_AN_INTEGER", "OUT_OF_RANGE", "DB_UNAVAILABLE"]),
+  incr: write("incr", "Add to a key's integer value, atomically", IncrBody, IncrReply, ["NOT_AN_INTEGER", "OUT_OF_RANGE", "DB_UNAVAILABLE", "CONTENDED"]),
   mset: write("mset", "Write several keys in one atomic step", MsetBody, MsetReply),
   mdel: write("mdel", "Delete several keys in one atomic step", MdelBody, MdelReply),
   mget: { operationId: "mget", summary: "Read several keys", ...DATA, requestBody: { required: true, content: json(MgetBody) }, responses: { 200: { description: "in request order", content: json(MgetReply) }, ...errors(...BODY_ERRORS, ...READ_ERRORS) } },
