@@ -1,6 +1,19 @@
 # writeback in a container: built with the pinned Bun, run as one binary on a small Debian.
 # docker compose up --build starts it with Redis and Postgres (docker-compose.yml).
 
+# The test suite's image (docker compose --profile test run --rm test): the pinned Bun, the
+# dependencies, and what the tests run beside the service: redis-server (the fault tests start
+# their own), Chromium (the status page's browser test), promtool (the exposition). The
+# sources are mounted, not copied: a run tests the working tree.
+FROM oven/bun:1.4.5 AS test
+RUN apt-get update \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -yq --no-install-recommends redis-server chromium prometheus util-linux \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json bun.lock bunfig.toml tsconfig.json ./
+RUN bun install --frozen-lockfile
+CMD ["bun", "test"]
+
 FROM oven/bun:1.4.5 AS build
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml tsconfig.json ./

@@ -1,5 +1,6 @@
-// bun run bench [--quick]: measures writeback against baselines run on the same machine in
-// the same run, prints the table and writes it to bench/results/<date>.md.
+// bun run bench [--quick] [--only=<parts>] (--help: the usage): measures writeback against
+// baselines run on the same machine in the same run, prints the table and writes it to
+// bench/results/<date>.md.
 // See bench/README.md for what each figure means and how it is measured.
 import { $ } from "bun";
 import { mkdirSync } from "node:fs";
@@ -15,14 +16,55 @@ import { byValueSize, memoryPerWrite } from "./scenarios/values";
 import { api, memoryUnderEviction } from "./scenarios/api";
 import { instances, partitions, waitCost } from "./scenarios/scale";
 
-const p = process.argv.includes("--quick") ? QUICK : FULL;
-// --only=write (throughput, latency, sustained, visibility), --only=direct (against B-direct),
-// --only=drain (drain, coalescing) or
-// --only=api (reads, /incr, /mset, Redis memory under eviction),
-// --only=scale (16 partitions vs 1, 2 instances vs 1, on one Redis),
-// for development; a partial run does not update the README.
-const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
-const want = (part: "write" | "direct" | "drain" | "api" | "scale") => !only || only === part;
+// Parts a run can be limited to, for development; a partial run does not update the README.
+const PARTS = {
+  write: "write throughput, latency at half of peak, sustained capacity, visibility in Postgres",
+  direct: "against B-direct (the application writing Postgres itself)",
+  drain: "drain rate and coalescing",
+  api: "reads, /incr, /mset, Redis memory under eviction",
+  scale: "16 partitions vs 1, 2 instances vs 1, on one Redis",
+} as const;
+type Part = keyof typeof PARTS;
+
+const USAGE = `usage: bun run bench [--quick] [--only=<part>[,<part>...]]
+
+Measures writeback against baselines run on the same machine in the same run, prints the
+table and writes it to bench/results/<date>.md; a full run (about an hour on 2 cores) also
+updates the table in README.md. Needs wrk and redis-server (see bench/README.md).
+
+  --quick          every part shrunk to fit about a minute, for development (not comparable)
+  --only=<parts>   only these parts, comma-separated (a partial run leaves the README alone):
+${Object.entries(PARTS).map(([name, what]) => `                     ${name.padEnd(7)} ${what}`).join("\n")}
+  -h, --help       this text
+`;
+
+/** The command line: --quick, --only=<parts>, --help; anything else is refused with the usage (exit 2). */
+function parseArgs(args: string[]): { quick: boolean; only?: Set<Part> } {
+  const refuse = (why: string): never => {
+    console.error(`bench: ${why}\n\n${USAGE}`);
+    process.exit(2);
+  };
+  let quick = false;
+  let only: Set<Part> | undefined;
+  for (const arg of args) {
+    if (arg === "-h" || arg === "--help") {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (arg === "--quick") quick = true;
+    else if (arg.startsWith("--only=")) {
+      const names = arg.slice("--only=".length).split(",").filter(Boolean);
+      const unknown = names.filter((n) => !(n in PARTS));
+      if (names.length === 0 || unknown.length > 0) refuse(`unknown part ${JSON.stringify(unknown[0] ?? "")} in ${arg}; the parts are ${Object.keys(PARTS).join(", ")}`);
+      only = new Set([...(only ?? []), ...(names as Part[])]);
+    } else refuse(`unknown argument ${JSON.stringify(arg)}`);
+  }
+  return { quick, only };
+}
+
+const args = parseArgs(process.argv.slice(2));
+const p = args.quick ? QUICK : FULL;
+const only = args.only;
+const want = (part: Part) => !only || only.has(part);
 const ROOT = `${import.meta.dir}/..`;
 const started = Date.now();
 const log = (m: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${m}`);

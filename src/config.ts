@@ -104,7 +104,7 @@ export const ConfigSchema = T.Object({
     default: "",
     description: "Bearer token for /dead-letters* (and /metrics with METRICS_AUTH=admin); unset: those answer only on loopback",
   }),
-  API_TOKEN: T.String({ default: "", description: "Bearer token required on the data routes (/set, /get) when set" }),
+  API_TOKEN: T.String({ default: "", description: "Bearer token required on every data route (/set, /del, /incr, /mset, /mdel, /mget, /get, /status) when set" }),
   METRICS_AUTH: T.Union([T.Literal("none"), T.Literal("admin")], {
     default: "none",
     description: "none | admin: whether /metrics needs the admin token (or loopback)",

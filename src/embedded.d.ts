@@ -7,3 +7,8 @@ declare module "*.lua" {
   const text: string;
   export default text;
 }
+// `with { type: "file" }` embeds a file and gives its path (the /docs page's script).
+declare module "*/dist/browser/standalone.js" {
+  const path: string;
+  export default path;
+}

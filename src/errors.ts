@@ -23,6 +23,9 @@ export const unsupportedType = (type: string | null) =>
   new AppError("UNSUPPORTED_MEDIA_TYPE", 415, `expected Content-Type application/json (UTF-8), got ${type ?? "none"}`);
 export const notFound = (key: string) => new AppError("NOT_FOUND", 404, `no value for key ${JSON.stringify(key)}`);
 export const routeNotFound = () => new AppError("ROUTE_NOT_FOUND", 404, "no such route");
+/** A known path asked with a method it does not answer; `Allow` lists those it does. */
+export const methodNotAllowed = (method: string, allow: string[]) =>
+  new AppError("METHOD_NOT_ALLOWED", 405, `${method} is not allowed here; use ${allow.join(" or ")}`, { Allow: allow.join(", ") });
 export const redisUnavailable = () =>
   new AppError("REDIS_UNAVAILABLE", 503, "the cache is unavailable; the write was not accepted, retry", {
     "Retry-After": "1",

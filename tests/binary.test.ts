@@ -1,30 +1,25 @@
 // The compiled single executable, end to end over a real socket, run from a directory that
 // has neither the sources nor node_modules: every .sql/.lua file and the flusher thread are
 // embedded in it.
-import { setDefaultTimeout } from "bun:test";
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { binaryCopy, type BinaryCopy } from "../src/testing/binary";
 import { startService, set, waitFor, type Running } from "../src/testing/process";
 import { createDatabase, createStoreDatabase, dropPrefix, PrivateCluster, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
 setDefaultTimeout(60_000); // these tests start processes and wait out faults
 
-const root = join(import.meta.dir, "..");
-const workdir = mkdtempSync(join(tmpdir(), "wbbin-"));
-const binary = join(workdir, "writeback");
+let copy: BinaryCopy; // dist/writeback (the shipped build), alone in a directory of its own
+let binary: string;
+let workdir: string;
 let dbUrl: string;
-let drop: () => Promise<void>;
+let drop: (() => Promise<void>) | undefined;
 let svc: Running;
 const prefix = testPrefix();
 
 beforeAll(async () => {
-  const build = Bun.spawnSync(
-    ["bun", "build", "--compile", "src/main.ts", "src/flusher/thread.ts", "--outfile", binary],
-    { cwd: root, stderr: "pipe" },
-  );
-  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  copy = await binaryCopy();
+  ({ path: binary, dir: workdir } = copy);
   ({ url: dbUrl, drop } = await createDatabase());
   svc = await startService(
     { REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: dbUrl, KEY_PREFIX: prefix, FLUSH_WORKERS: "2" },
@@ -33,11 +28,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  svc?.proc.kill("SIGTERM");
-  await svc?.proc.exited;
-  await dropPrefix(prefix);
-  await drop();
-  rmSync(workdir, { recursive: true, force: true });
+  try {
+    svc?.proc.kill("SIGTERM");
+    await svc?.proc.exited;
+    await dropPrefix(prefix);
+    await drop?.();
+  } finally {
+    copy?.remove();
+  }
 });
 
 test("--help prints the settings and exits 0", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, helpText, loadConfig } from "../src/config";
+import { runService } from "../src/testing/process";
 
 describe("config", () => {
   test("defaults", () => {
@@ -39,12 +40,9 @@ describe("config", () => {
     }
   });
 
-  test("the process exits non-zero and names a bad variable", async () => {
-    const proc = Bun.spawn(["bun", "run", `${import.meta.dir}/../src/main.ts`], {
-      env: { ...process.env, FLUSH_BATCH: "lots" },
-      stderr: "pipe",
-    });
-    expect(await proc.exited).toBe(2);
-    expect(await new Response(proc.stderr).text()).toContain("FLUSH_BATCH");
+  test("the binary exits 2 and names a bad variable", async () => {
+    const { code, output } = await runService({ FLUSH_BATCH: "lots" });
+    expect(code).toBe(2);
+    expect(output).toContain("FLUSH_BATCH");
   });
 });

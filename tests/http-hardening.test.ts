@@ -10,7 +10,7 @@ import { Registry } from "../src/metrics";
 import { PostgresStore } from "../src/store/postgres/store";
 import { PersistWaiters } from "../src/waiters";
 import { harness, waitForDb, type Harness } from "./helpers/harness";
-import { createDatabase, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
+import { createDatabase, dropPrefix, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
 let dbUrl: string;
 let drop: () => Promise<void>;
@@ -21,8 +21,11 @@ beforeAll(async () => {
   h.startFlusher();
 });
 afterAll(async () => {
-  await h.close();
-  await drop();
+  try {
+    await h?.close();
+  } finally {
+    await drop?.(); // also when beforeAll failed half-way
+  }
 });
 
 const errorOf = async (r: Response) => ((await r.json()) as { error: { code: string; message: string } }).error;
@@ -96,7 +99,8 @@ describe("metrics and readiness", () => {
   test("/ready names the failing check with a code, never the database's own words", async () => {
     const url = new URL(dbUrl);
     url.pathname = "/wb_no_such_database";
-    const config = loadConfig({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: url.toString(), KEY_PREFIX: testPrefix() });
+    const prefix = testPrefix();
+    const config = loadConfig({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: url.toString(), KEY_PREFIX: prefix });
     const cache = new ApiCache(config, keys(config.KEY_PREFIX));
     await cache.whenReady(5000);
     const store = new PostgresStore({ url: url.toString(), max: 1, statementTimeoutMs: 1000, lockTimeoutMs: 500 });
@@ -110,6 +114,7 @@ describe("metrics and readiness", () => {
     } finally {
       cache.disconnect();
       await store.close();
+      await dropPrefix(prefix); // the cache's layout record (<prefix>meta) on the shared Redis
     }
   });
 });

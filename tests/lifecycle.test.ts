@@ -22,8 +22,11 @@ beforeAll(async () => {
   h.startFlusher(1);
 });
 afterAll(async () => {
-  await h.close();
-  await drop();
+  try {
+    await h?.close();
+  } finally {
+    await drop?.(); // also when beforeAll failed half-way
+  }
 });
 
 const json = (body: unknown) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

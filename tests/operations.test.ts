@@ -3,10 +3,10 @@
 // as a non-root user, with its healthcheck), the exposition under promtool, the alert rules and
 // the dashboard against the metrics /metrics really exposes.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigSchema } from "../src/config";
+import { binaryCopy, type BinaryCopy } from "../src/testing/binary";
 import { startService, waitFor, type Running } from "../src/testing/process";
 import { createDatabase, dropPrefix, freePort, SHARED_REDIS_URL, testPrefix } from "../src/testing/services";
 
@@ -16,33 +16,33 @@ const root = join(import.meta.dir, "..");
 const read = (f: string) => readFileSync(join(root, f), "utf8");
 /** Tools CI installs; a developer without them sees these tests skipped, CI never does. */
 const has = (tool: string) => Bun.which(tool) !== null || process.env.CI === "true";
+/** Switching to another user (setpriv) needs root: CI is root; elsewhere that test is skipped, and says why. */
+const isRoot = process.getuid?.() === 0;
 
-const workdir = mkdtempSync(join(tmpdir(), "wbops-"));
-chmodSync(workdir, 0o755);
-const binary = join(workdir, "writeback");
-let db: { url: string; drop: () => Promise<void> };
-let svc: Running;
+let copy: BinaryCopy | undefined; // dist/writeback (what the Dockerfile's build stage makes), alone in a directory
+let db: { url: string; drop: () => Promise<void> } | undefined;
+let svc: Running | undefined;
 let metricsText = "";
 const prefix = testPrefix();
 
 beforeAll(async () => {
-  // What the Dockerfile's build stage runs: bun run build (here into an empty directory).
-  const build = Bun.spawnSync(["bun", "build", "--compile", "src/main.ts", "src/flusher/thread.ts", "--outfile", binary], { cwd: root, stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
-  chmodSync(binary, 0o755);
+  copy = await binaryCopy();
   db = await createDatabase();
-  svc = await startService({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: db.url, KEY_PREFIX: prefix }, { cmd: [binary], cwd: workdir });
+  svc = await startService({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: db.url, KEY_PREFIX: prefix }, { cmd: [copy.path], cwd: copy.dir });
   await fetch(`${svc.base}/set`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "ops", value: "v" }) });
   await fetch(`${svc.base}/get/ops`);
   metricsText = await (await fetch(`${svc.base}/metrics`)).text();
 }, 120_000);
 
 afterAll(async () => {
-  svc?.proc.kill("SIGTERM");
-  await svc?.proc.exited;
-  await dropPrefix(prefix);
-  await db?.drop();
-  rmSync(workdir, { recursive: true, force: true });
+  try {
+    svc?.proc.kill("SIGTERM");
+    await svc?.proc.exited;
+    await dropPrefix(prefix);
+    await db?.drop();
+  } finally {
+    copy?.remove();
+  }
 });
 
 /** Every metric name /metrics exposes, with a histogram's _bucket, _sum and _count. */
@@ -57,14 +57,25 @@ function exposed(): Set<string> {
 const metricNames = (expr: string) => [...expr.matchAll(/\b((?:writeback|process)_[a-z_]+)\b/g)].map((m) => m[1]!);
 
 describe("docker-compose.yml", () => {
-  const compose = Bun.YAML.parse(read("docker-compose.yml")) as {
-    services: Record<string, { command?: string[]; healthcheck?: { test: string[] }; depends_on?: Record<string, { condition: string }>; environment?: Record<string, string>; ports?: string[]; build?: string }>;
+  type Service = {
+    command?: string[];
+    healthcheck?: { test: string[] };
+    depends_on?: Record<string, { condition: string }>;
+    environment?: Record<string, string>;
+    ports?: string[];
+    build?: string | { context: string; target?: string };
+    profiles?: string[];
+    volumes?: string[];
+    image?: string;
   };
+  const compose = Bun.YAML.parse(read("docker-compose.yml")) as { services: Record<string, Service> };
+  const services = compose.services;
 
-  test("redis, postgres and writeback, each with a healthcheck; writeback waits for the other two", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["postgres", "redis", "writeback"]);
-    for (const s of Object.values(compose.services)) expect(s.healthcheck?.test.length).toBeGreaterThan(0);
-    const wb = compose.services.writeback!;
+  test("redis, postgres and writeback by default, each with a healthcheck; writeback waits for the other two", () => {
+    const byDefault = Object.keys(services).filter((name) => !services[name]!.profiles);
+    expect(byDefault.sort()).toEqual(["postgres", "redis", "writeback"]);
+    for (const name of byDefault) expect(services[name]!.healthcheck?.test.length).toBeGreaterThan(0);
+    const wb = services.writeback!;
     expect(wb.build).toBe(".");
     expect(wb.depends_on).toEqual({ redis: { condition: "service_healthy" }, postgres: { condition: "service_healthy" } });
     expect(wb.healthcheck!.test).toEqual(["CMD", "writeback", "healthcheck"]);
@@ -73,15 +84,47 @@ describe("docker-compose.yml", () => {
 
   test("writeback's environment names only settings the binary reads", () => {
     const known = new Set(Object.keys(ConfigSchema.properties));
-    for (const name of Object.keys(compose.services.writeback!.environment!)) expect(known.has(name)).toBe(true);
-    expect(compose.services.writeback!.environment!.HOST).toBe("0.0.0.0");
+    for (const name of Object.keys(services.writeback!.environment!)) expect(known.has(name)).toBe(true);
+    expect(services.writeback!.environment!.HOST).toBe("0.0.0.0");
   });
 
   test("Redis is run with persistence and an eviction policy the binary accepts", () => {
-    const cmd = compose.services.redis!.command!;
+    const cmd = services.redis!.command!;
     const arg = (name: string) => cmd[cmd.indexOf(name) + 1];
     expect(arg("--appendonly")).toBe("yes");
     expect(arg("--maxmemory-policy")).toMatch(/^(noeviction|volatile-(lru|lfu|ttl|random))$/);
+  });
+
+  test("the test profile: `bun test` in the Dockerfile's test stage, once Redis, Postgres and MariaDB are healthy, pointed at them", () => {
+    const t = services.test!;
+    expect(t.profiles).toEqual(["test"]);
+    expect(services.mariadb!.profiles).toEqual(["test"]);
+    expect(services.mariadb!.healthcheck?.test.length).toBeGreaterThan(0);
+    expect(t.build).toEqual({ context: ".", target: "test" });
+    expect(read("Dockerfile")).toMatch(/^FROM oven\/bun:\S+ AS test$/m);
+    expect(t.command).toEqual(["bun", "test"]);
+    expect(t.volumes).toContain(".:/app");
+    expect(t.depends_on).toEqual({
+      redis: { condition: "service_healthy" },
+      postgres: { condition: "service_healthy" },
+      mariadb: { condition: "service_healthy" },
+    });
+    // Each TEST_*_URL names a compose service by its host name, at the port it listens on, with its credentials.
+    const env = t.environment!;
+    expect(Object.keys(env).filter((k) => k.startsWith("TEST_")).sort()).toEqual(["TEST_MYSQL_URL", "TEST_PG_URL", "TEST_REDIS_URL"]);
+    const target = (name: string) => {
+      const u = new URL(env[name]!);
+      return { service: u.hostname, port: u.port, user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    };
+    expect(target("TEST_REDIS_URL")).toMatchObject({ service: "redis", port: "6379" });
+    const pg = services.postgres!.environment!;
+    expect(target("TEST_PG_URL")).toEqual({ service: "postgres", port: "5432", user: pg.POSTGRES_USER!, password: pg.POSTGRES_PASSWORD! });
+    const maria = services.mariadb!.environment!;
+    expect(maria.MARIADB_ALLOW_EMPTY_ROOT_PASSWORD).toBe("1");
+    expect(target("TEST_MYSQL_URL")).toEqual({ service: "mariadb", port: "3306", user: "root", password: "" });
+    expect(new URL(env.TEST_MYSQL_URL!).pathname).toBe(`/${maria.MARIADB_DATABASE}`);
+    // The tests' defaults, for `bun test` on the host against these services' published ports.
+    for (const name of ["redis", "postgres", "mariadb"]) expect(services[name]!.ports!.every((p) => p.startsWith("127.0.0.1:"))).toBe(true);
   });
 });
 
@@ -100,10 +143,11 @@ describe("Dockerfile", () => {
     expect(JSON.parse(read("package.json")).scripts.build).toContain("bun build --compile");
   });
 
-  test("the binary runs from an empty directory as a non-root user; `writeback healthcheck` says 0 while it lives, 1 after", async () => {
+  test.skipIf(!isRoot)("the binary runs from an empty directory as a non-root user; `writeback healthcheck` says 0 while it lives, 1 after (needs root to switch users; skipped otherwise)", async () => {
     const port = await freePort();
+    const { path: binary, dir: workdir } = copy!;
     const asNobody = (args: string[]) => ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, ...args];
-    const env = { ...process.env, REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: db.url, KEY_PREFIX: prefix, HOST: "0.0.0.0", PORT: String(port), LOG_LEVEL: "warn" };
+    const env = { ...process.env, REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: db!.url, KEY_PREFIX: prefix, HOST: "0.0.0.0", PORT: String(port), LOG_LEVEL: "warn" };
     const proc = Bun.spawn(asNobody([]), { cwd: workdir, env, stdout: "ignore", stderr: "pipe" });
     try {
       await waitFor("listening", async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200);

@@ -4,7 +4,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { startService, waitFor } from "../src/testing/process";
 import { PrivateRedis } from "../src/testing/services";
-import { TcpProxy } from "./helpers/proxy";
+import { proxied } from "./helpers/proxy";
 import { processSuite } from "./helpers/suite";
 
 setDefaultTimeout(60_000);
@@ -80,11 +80,9 @@ describe("write-and-wait", () => {
 
   test("under a Postgres cut: 202 with persisted: false at the timeout; persisted once Postgres is back", async () => {
     s.redis = await PrivateRedis.start();
-    const proxy = new TcpProxy("127.0.0.1", 5432).start();
+    const { proxy, url } = proxied(s.dbUrl, 5432); // the Postgres TEST_PG_URL names
     try {
-      const url = new URL(s.dbUrl);
-      url.port = String(proxy.port);
-      const svc = await start({ DATABASE_URL: url.toString(), DB_STATEMENT_TIMEOUT_MS: "1000", FLUSH_RETRY_MAX_MS: "300" });
+      const svc = await start({ DATABASE_URL: url, DB_STATEMENT_TIMEOUT_MS: "1000", FLUSH_RETRY_MAX_MS: "300" });
       await post(svc.base, "/set?wait=persisted", { key: "cut:0", value: "x" }); // the schema exists
       proxy.cut();
       const r = await post(svc.base, "/set?wait=persisted&timeout_ms=700", { key: "cut:1", value: "v" });

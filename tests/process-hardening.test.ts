@@ -5,7 +5,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import Redis from "ioredis";
 import { Checker } from "./helpers/checker";
-import { set, startService, waitFor } from "../src/testing/process";
+import { runService, set, startService, waitFor } from "../src/testing/process";
 import { freePort, PrivateRedis } from "../src/testing/services";
 import { processSuite } from "./helpers/suite";
 
@@ -20,19 +20,6 @@ async function start(env: Record<string, string> = {}, o: { port?: number } = {}
   );
   s.running.push(r);
   return r;
-}
-
-/** Spawns writeback expecting it to exit; returns its exit code and what it printed. */
-async function run(env: Record<string, string>, ms = 15_000): Promise<{ code: number | null; output: string }> {
-  const proc = Bun.spawn(["bun", "run", `${import.meta.dir}/../src/main.ts`], {
-    env: { ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => proc.kill(9), ms);
-  const code = await proc.exited;
-  clearTimeout(timer);
-  return { code, output: (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text()) };
 }
 
 describe("drain", () => {
@@ -133,7 +120,7 @@ describe("startup", () => {
   test("a second instance on the same port fails with 'port in use' instead of sharing it", async () => {
     s.redis = await PrivateRedis.start();
     const first = await start();
-    const second = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: String(first.port) });
+    const second = await runService({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: String(first.port) });
     expect(second.code).toBe(1);
     expect(second.output).toContain("port in use");
     expect((await set(first.base, "port:1", "v")).status).toBe(200);
@@ -145,7 +132,7 @@ describe("startup", () => {
     const check = new Checker();
     await check.write(first.base, "owned", "a");
     await waitFor("persisted", async () => (await check.missing(s.dbUrl)).length === 0);
-    const other = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "dep-b:", PORT: "0" });
+    const other = await runService({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "dep-b:", PORT: "0" });
     expect(other.code).toBe(2);
     expect(other.output).toContain("KEY_PREFIX");
     expect(await check.missing(s.dbUrl)).toEqual([]); // its rows untouched
@@ -155,7 +142,7 @@ describe("startup", () => {
 describe("refusing what can lose writes", () => {
   test("Redis with an allkeys-* eviction policy: exits 2 naming the setting; ALLOW_ALLKEYS_EVICTION=true overrides", async () => {
     s.redis = await PrivateRedis.start(["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]);
-    const refused = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: "0" });
+    const refused = await runService({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: "0" });
     expect(refused.code).toBe(2);
     expect(refused.output).toContain("maxmemory-policy");
     expect(refused.output).toContain("volatile-lru");
@@ -174,7 +161,7 @@ describe("refusing what can lose writes", () => {
     const sql = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
     await sql.unsafe("INSERT INTO writeback_migrations (id, name) VALUES (9999, '9999_from_the_future')");
     await sql.end();
-    const refused = await run({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: "0" });
+    const refused = await runService({ REDIS_URL: s.redis.url, DATABASE_URL: s.dbUrl, KEY_PREFIX: "ph:", PORT: "0" });
     expect(refused.code).toBe(2);
     expect(refused.output).toContain("9999_from_the_future");
   });

@@ -80,15 +80,24 @@ test("kill -9 and a restart under the same name: the restart takes the name once
 test("an instance paused past its heartbeat, whose name another instance took meanwhile, stops when it resumes", async () => {
   s.redis = await PrivateRedis.start();
   const paused = await start({ CONSUMER_NAME: "pause" });
-  paused.proc.kill("SIGSTOP");
-  await Bun.sleep(3500); // longer than the heartbeat's TTL
-  const other = await start({ CONSUMER_NAME: "pause" });
-  await Bun.sleep(1500); // the other holds the name now
-  paused.proc.kill("SIGCONT");
-  expect(await paused.proc.exited).toBe(2);
-  expect(paused.output()).toContain("CONSUMER_NAME");
-  expect(other.proc.exitCode).toBeNull();
-  expect((await set(other.base, "after", "v")).status).toBe(200);
+  // The name's heartbeat key holds the id of the instance that holds the name.
+  const lease = keys("in:", 16).consumer("pause");
+  const redis = new Redis(s.redis.url);
+  try {
+    const first = await redis.get(lease);
+    expect(first).not.toBeNull();
+    paused.proc.kill("SIGSTOP");
+    await waitFor("the paused instance's heartbeat lapsed", async () => (await redis.exists(lease)) === 0);
+    const other = await start({ CONSUMER_NAME: "pause" });
+    await waitFor("the other instance holds the name", async () => ![null, first].includes(await redis.get(lease)));
+    paused.proc.kill("SIGCONT");
+    expect(await paused.proc.exited).toBe(2);
+    expect(paused.output()).toContain("CONSUMER_NAME");
+    expect(other.proc.exitCode).toBeNull();
+    expect((await set(other.base, "after", "v")).status).toBe(200);
+  } finally {
+    redis.disconnect();
+  }
 });
 
 test.each([["small", 0], ["large", 600]])(

@@ -19,9 +19,12 @@ beforeAll(async () => {
   store = new PostgresStore({ url: created.url, max: 4, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
 });
 afterAll(async () => {
-  await db.end();
-  await store.close();
-  await drop();
+  try {
+    await db?.end();
+    await store?.close();
+  } finally {
+    await drop?.();
+  }
 });
 
 test.each([

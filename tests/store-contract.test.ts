@@ -17,8 +17,11 @@ describe.each(STORE_KINDS)("%s store", (kind) => {
     await store.migrate();
   });
   afterAll(async () => {
-    await store.close();
-    await drop();
+    try {
+      await store?.close();
+    } finally {
+      await drop?.();
+    }
   });
 
   test("instances claiming the owner at once of an empty database all read the one that won", async () => {

@@ -1,7 +1,10 @@
 // The one place that reads Redis's and the scripts' error replies. Callers get typed errors
 // and never look at a reply's words. The scripts refuse with a code as the first word:
 // WBBACKLOG (the stream is longer than MAX_BACKLOG) or WBLAG (its oldest entry is older
-// than MAX_LAG_MS), followed by a sentence for humans.
+// than MAX_LAG_MS), followed by a sentence for humans. A reply error is recognised with
+// instanceof of the class ioredis exports, never by a name (`bun build --minify` renames
+// classes; ioredis happens to spell this one out, which nothing promises).
+import { ReplyError } from "ioredis";
 
 /** Writes refused because the flusher is behind; nothing was written. */
 export class BackpressureError extends Error {
@@ -32,7 +35,7 @@ export class ReplicationTimeoutError extends Error {
 
 /** The Redis error code is the first word of a reply error ("OOM", "NOGROUP", "WBBACKLOG"). */
 export function redisErrorCode(err: unknown): string | undefined {
-  if (err && typeof err === "object" && (err as Error).name === "ReplyError") {
+  if (err instanceof ReplyError) {
     return String((err as Error).message).split(" ", 1)[0];
   }
   return undefined;

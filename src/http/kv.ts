@@ -82,9 +82,9 @@ export function kvRoutes(d: Deps, guard: Guards) {
     // The key in the path, percent-encoded, or in the query, for keys a URL path cannot
     // carry ("." and ".." are dot segments that HTTP clients collapse before sending). Both
     // decode the same way (url.ts).
-    .get("/get/*", ({ request }) => read(keyOf(request, "/get", true), queryParam(request.url, "source")), { detail: docs.get })
+    .get("/get/*", ({ request }) => read(keyOf(request, "/get", true), queryParam(request.url, "source")), { detail: docs.getByPath })
     .get("/get", ({ request }) => read(keyOf(request, "/get", false), queryParam(request.url, "source")), { detail: docs.get })
-    .get("/status/*", ({ request }) => status(keyOf(request, "/status", true)), { detail: docs.status })
+    .get("/status/*", ({ request }) => status(keyOf(request, "/status", true)), { detail: docs.statusByPath })
     .get("/status", ({ request }) => status(keyOf(request, "/status", false)), { detail: docs.status });
 
   async function read(key: string, source = "cache") {

@@ -6,6 +6,7 @@ import { Elysia } from "elysia";
 import { redisUnavailable } from "../errors";
 import type { Guards } from "./auth";
 import type { Deps } from "./deps";
+import { docs } from "./openapi";
 import { registryOf } from "./ops";
 import { StatusHistory } from "./status";
 import html from "./ui.html" with { type: "text" };
@@ -17,7 +18,7 @@ export function uiRoutes(d: Deps, guard: Guards) {
   const history = new StatusHistory(() => registryOf(d));
   return new Elysia()
     .get("/ui", () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } }), {
-      detail: { summary: "The status page (HTML)" },
+      detail: docs.ui,
     })
     .get(
       "/ui/data",
@@ -37,6 +38,6 @@ export function uiRoutes(d: Deps, guard: Guards) {
           history: history.samples,
         };
       },
-      { detail: { summary: "What the status page shows (admin)" } },
+      { detail: docs.uiData },
     );
 }

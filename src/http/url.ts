@@ -22,6 +22,9 @@ function decode(raw: string, field: string): string {
   }
 }
 
+/** The path of a request URL, still percent-encoded (as routes are matched). */
+export const rawPath = (url: string): string => split(url).path;
+
 /** The key of /<route>/<key>: everything after the prefix, decoded, no dot-segment normalisation. */
 export function keyFromPath(url: string, prefix: string): string {
   return decode(split(url).path.slice(prefix.length), "key");

@@ -3,7 +3,9 @@
 // classes, so a defect that only the binary has (an error recognised by a class's name) must
 // fail a test. The binary is built from the current source once per test run (one `bun test`
 // process), with the shipped flags (`bun run build`), so it can never be stale.
-import { existsSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const ROOT = `${import.meta.dir}/../..`;
 export const BINARY = `${ROOT}/dist/writeback`;
@@ -19,4 +21,36 @@ export function binary(): Promise<string> {
     return BINARY;
   })();
   return built;
+}
+
+export interface BinaryCopy {
+  /** a new directory holding the binary alone: no sources, no node_modules, readable by every user */
+  dir: string;
+  path: string;
+  /** deletes the directory (also done when this process exits, whatever the test did) */
+  remove: () => void;
+}
+
+const copies = new Set<string>();
+process.on("exit", () => {
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The binary (built once per run) copied into a directory of its own, for a test that runs it from elsewhere. */
+export async function binaryCopy(): Promise<BinaryCopy> {
+  const source = await binary();
+  const dir = mkdtempSync(join(tmpdir(), "wbbin-"));
+  copies.add(dir);
+  const path = join(dir, "writeback");
+  copyFileSync(source, path);
+  chmodSync(dir, 0o755);
+  chmodSync(path, 0o755);
+  return {
+    dir,
+    path,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      copies.delete(dir);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // Test and bench support (never imported by the service): runs writeback as a user does, a
 // separate process (the compiled binary, built once per run: binary.ts), talked to over a
-// real socket.
+// real socket. What a process prints is kept, not shown: the test preload
+// (tests/helpers/preload.ts) prints it only for a test that failed.
 import { binary } from "./binary";
 import { freePort } from "./services";
 
@@ -8,7 +9,17 @@ export interface Running {
   proc: ReturnType<typeof Bun.spawn>;
   base: string;
   port: number;
+  /** everything the process printed so far (stdout and stderr, as they came) */
   output: () => string;
+}
+
+/** Every process this module started and that may still matter to the current test: what the preload prints when one fails. */
+export const started = new Set<Running>();
+
+/** Collects a stream's text into `into` until it ends. */
+async function collect(s: ReadableStream<Uint8Array>, into: (text: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of s) into(decoder.decode(chunk, { stream: true }));
 }
 
 export async function startService(
@@ -24,12 +35,11 @@ export async function startService(
     stdout: "pipe",
     stderr: "pipe",
   });
-  const collect = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) out += new TextDecoder().decode(chunk);
-  };
-  void collect(proc.stdout as ReadableStream<Uint8Array>);
-  void collect(proc.stderr as ReadableStream<Uint8Array>);
+  void collect(proc.stdout as ReadableStream<Uint8Array>, (t) => (out += t));
+  void collect(proc.stderr as ReadableStream<Uint8Array>, (t) => (out += t));
   const base = `http://127.0.0.1:${port}`;
+  const running: Running = { proc, base, port, output: () => out };
+  started.add(running);
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
@@ -39,11 +49,38 @@ export async function startService(
       // not listening yet
     }
     if (proc.exitCode !== null || Date.now() > deadline) {
+      if (proc.exitCode === null) proc.kill(9);
       throw new Error(`writeback did not start (exit ${proc.exitCode}):\n${out}`);
     }
     await Bun.sleep(50);
   }
-  return { proc, base, port, output: () => out };
+  return running;
+}
+
+/**
+ * Runs the binary expecting it to exit by itself (a refusal to start, `--help`, a
+ * subcommand); killed after `ms`. Its exit code and everything it printed.
+ */
+export async function runService(
+  env: Record<string, string>,
+  o: { args?: string[]; cwd?: string; ms?: number; bin?: string } = {},
+): Promise<{ code: number | null; output: string }> {
+  const proc = Bun.spawn([o.bin ?? (await binary()), ...(o.args ?? [])], {
+    cwd: o.cwd,
+    env: { ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const reading = Promise.all([
+    collect(proc.stdout as ReadableStream<Uint8Array>, (t) => (out += t)),
+    collect(proc.stderr as ReadableStream<Uint8Array>, (t) => (out += t)),
+  ]);
+  const timer = setTimeout(() => proc.kill(9), o.ms ?? 15_000);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  await reading;
+  return { code, output: out };
 }
 
 export async function set(base: string, key: string, value: string): Promise<Response> {

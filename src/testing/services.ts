@@ -9,7 +9,8 @@ import { join } from "node:path";
 import Redis from "ioredis";
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+// The password is the compose file's; a server that trusts local connections ignores it.
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
 
 const randomId = () => Math.random().toString(36).slice(2, 10);
 export const testPrefix = () => `wbtest:${randomId()}:`;
@@ -62,14 +63,20 @@ export async function createStoreDatabase(kind: StoreKind): Promise<{ url: strin
 
 /** Deletes every key of a test prefix on the shared Redis (never FLUSHALL there). */
 export async function dropPrefix(prefix: string): Promise<void> {
-  const r = new Redis(SHARED_REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, found] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    if (found.length) await r.del(...found);
-    cursor = next;
-  } while (cursor !== "0");
-  r.disconnect();
+  // Fail fast: a cleanup must not hang (or retry forever) when Redis is gone.
+  const r = new Redis(SHARED_REDIS_URL, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 5000 });
+  r.on("error", () => {});
+  try {
+    await r.connect();
+    let cursor = "0";
+    do {
+      const [next, found] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (found.length) await r.del(...found);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    r.disconnect();
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -121,3 +121,11 @@ export class TcpProxy {
     this.server?.stop(true);
   }
 }
+
+/** A started proxy in front of the server a database URL names, and that URL through it. */
+export function proxied(url: string, defaultPort: number): { proxy: TcpProxy; url: string } {
+  const through = new URL(url);
+  const proxy = new TcpProxy(through.hostname, Number(through.port || defaultPort)).start();
+  through.port = String(proxy.port);
+  return { proxy, url: through.toString() };
+}

@@ -19,8 +19,11 @@ export function apiExtendedSuite(target: () => Record<string, string>): void {
     h.startFlusher(1);
   });
   afterAll(async () => {
-    await h.close();
-    await drop();
+    try {
+      await h?.close();
+    } finally {
+      await drop?.(); // also when beforeAll failed half-way
+    }
   });
 
   const post = (path: string, body: unknown, harnessOf: Harness = h) =>

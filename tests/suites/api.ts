@@ -15,8 +15,11 @@ export function apiSuite(target: () => Record<string, string>): void {
     h.startFlusher();
   });
   afterAll(async () => {
-    await h.close();
-    await drop();
+    try {
+      await h?.close();
+    } finally {
+      await drop?.(); // also when beforeAll failed half-way
+    }
   });
 
   const json = (body: unknown, type = "application/json") => ({

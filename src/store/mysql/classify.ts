@@ -1,5 +1,8 @@
 // Which MySQL / MariaDB failures are worth retrying, decided by the server's error number
 // (never by message text). An error without one is the connection's (refused, closed, lost).
+// Bun's MySQLError is recognised with instanceof, never by its name (a class's name is not
+// something the build promises to keep).
+import { SQL } from "bun";
 import type { Failure } from "../store";
 
 /** Errors about the server's or the connection's state, not the rows: retried. */
@@ -29,7 +32,7 @@ const SPLIT = new Set([
 /** The server's error number, or undefined for a connection failure. */
 export function errno(err: unknown): number | undefined {
   const n = (err as { errno?: unknown } | null)?.errno;
-  return err instanceof Error && err.name === "MySQLError" && typeof n === "number" ? n : undefined;
+  return err instanceof SQL.MySQLError && typeof n === "number" ? n : undefined;
 }
 
 export function classify(err: unknown): Failure {

@@ -10,7 +10,11 @@
 //   constraint, a key too large for its index, a trigger's exception...). The batch is split
 //   until the rejected rows stand alone, and those go to the dead letters.
 // Only errors that Postgres itself sent (postgres.js's PostgresError) carry a SQLSTATE: an
-// errno such as EPIPE is five capitals too, and must never read as one.
+// errno such as EPIPE is five capitals too, and must never read as one. The class is
+// recognised with instanceof, never by its name: postgres.js names its errors after
+// `this.constructor.name`, which `bun build --minify` renames (in the binary it read "Ut",
+// and every Postgres error was taken for a transient one).
+import postgres from "postgres";
 
 /** SQLSTATE classes about the database's state, not the rows: retried. */
 const DATABASE_CLASSES = new Set([
@@ -33,10 +37,9 @@ import type { Failure } from "../store";
 
 const STATEMENT_TIMEOUT = "57014";
 
-
 /** The SQLSTATE of an error Postgres sent, or undefined for anything else. */
 export function sqlState(err: unknown): string | undefined {
-  if (err instanceof Error && err.name === "PostgresError") {
+  if (err instanceof postgres.PostgresError) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
   }

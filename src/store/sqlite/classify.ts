@@ -1,10 +1,12 @@
 // Which SQLite failures are worth retrying, decided by the result code (never by message).
+// bun:sqlite's SQLiteError is recognised with instanceof, never by its name.
+import { SQLiteError } from "bun:sqlite";
 import type { Failure } from "../store";
 
 /** The primary result code ("SQLITE_BUSY" of "SQLITE_BUSY_SNAPSHOT"), or undefined. */
 export function resultCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && err.name === "SQLiteError" && typeof code === "string" ? code : undefined;
+  return err instanceof SQLiteError && typeof code === "string" ? code : undefined;
 }
 
 /** About the rows: a constraint, a type mismatch. */
