@@ -36,6 +36,10 @@ export const DEFS = {
     kind: "counter",
     help: "exceptions thrown from a callback (a driver's) that a flusher thread contained by reconnecting",
   },
+  writeback_contained_errors_total: {
+    kind: "counter",
+    help: "exceptions thrown from a callback (a driver's) that the main thread contained by reconnecting its database client",
+  },
   writeback_tombstones_purged_total: { kind: "counter", help: "tombstones of deleted keys purged after TOMBSTONE_RETENTION_MS" },
   writeback_cache_reads_total: { kind: "counter", help: "source=cache reads by result (hit, tombstone, miss)" },
   writeback_cache_fills_total: { kind: "counter", help: "cache misses filled from the database (read-through)" },

@@ -22,7 +22,7 @@ import type { Store } from "../store/store";
 import { backoffMs } from "./backoff";
 import { READ_CHUNK } from "./chunks";
 import type { EntryRow } from "./coalesce";
-import { crashPoint } from "./crash";
+import { crashPoint } from "../crash";
 import { Ownership, type Owned } from "./ownership";
 import { persistBatch } from "./pipeline";
 import { describeFailure, isDeadline, logFailure, retrying } from "./retry";

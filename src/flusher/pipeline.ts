@@ -8,7 +8,7 @@ import { encodeEntry, idTimeMs, type RawEntry } from "../cache/entry";
 import type { Registry } from "../metrics";
 import type { Store } from "../store/store";
 import { coalesce, type EntryRow } from "./coalesce";
-import { crashOnKey, crashPoint } from "./crash";
+import { crashOnKey, crashPoint } from "../crash";
 import { persist } from "./persist";
 import { lettersWithValues, withValues, type ReadValues } from "./values";
 

@@ -2,8 +2,9 @@
 // variable CRASH_POINT names a step of the flusher at which the process dies as a crash would,
 // a kind of thread failure to inject once per thread life, or a key whose write kills the
 // process whenever a batch carries it (a poison entry). Unset in production: every hook is
-// then one comparison. It lives beside the flusher, the only code that calls it.
-import { log } from "../log";
+// then one comparison. Service code (the flusher and main.ts call it), so it is not under
+// src/testing/, which the service never imports.
+import { log } from "./log";
 
 const point = process.env.CRASH_POINT ?? "";
 let injected = false;
@@ -14,6 +15,8 @@ let injected = false;
  *   handles), once: the pool must restart it.
  * - driver-throw: after an ack, a callback throws outside any promise, as the Postgres
  *   driver's socket callbacks can: the thread must contain it and keep flushing.
+ * - main-driver-throw: once the service listens, a callback throws outside any request in the
+ *   main thread, as the database driver's can: the process must contain it and keep serving.
  * ("after-ack" is after the commit to Redis that moves the partition's cursor.)
  */
 export function crashPoint(step: string): void {
@@ -39,4 +42,12 @@ export function crashOnKey(keys: { key: string }[]): void {
   if (poisonKey === undefined || !keys.some((r) => r.key === poisonKey)) return;
   log.error("crash point reached; killing the process", { point, batch: keys.length });
   process.kill(process.pid, "SIGKILL");
+}
+
+/** CRASH_POINT=main-driver-throw: a callback of the main thread throws once, outside any request. */
+export function mainThreadCrashPoint(): void {
+  if (point !== "main-driver-throw") return;
+  setImmediate(() => {
+    throw new TypeError("injected driver failure (CRASH_POINT=main-driver-throw)");
+  });
 }
