@@ -5,6 +5,7 @@
 // database or into the dead letters.
 import type { DeadLetter } from "../cache/dead";
 import { encodeEntry, idTimeMs, type RawEntry } from "../cache/entry";
+import { log } from "../log";
 import type { Registry } from "../metrics";
 import type { Store } from "../store/store";
 import { coalesce, type EntryRow } from "./coalesce";
@@ -67,6 +68,7 @@ export async function persistBatch(entries: RawEntry[], d: PipelineDeps, giveUp 
         error: `${d.store.errorCode(error) ?? ""} ${(error as Error).message ?? error}`.trim(),
       });
     }
+    if (result.timeoutSplits > 0) log.warn("statements too slow or too large were split", { splits: result.timeoutSplits });
     const failed = new Set(result.failed.map((f) => f.row));
     committed = rows.filter((r) => !failed.has(r));
     d.onCommitted?.(committed);
