@@ -19,7 +19,8 @@ export interface Scripts {
   wbSet(...args: (string | number)[]): Promise<string[]>;
   /** numKeys, stream, cache hashes..., group, ttlMs, id count, ids..., versions... (ack.lua) */
   wbAck(...args: (string | number)[]): Promise<number>;
-  wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, ...ids: string[]): Promise<number>;
+  /** dead, stream, maxBacklog, minVersion, 'check' | 'move', earlier, ids... (redrive.lua): [ids moved or movable, ids expired] */
+  wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, mode: "check" | "move", earlier: number, ...ids: string[]): Promise<[string[], string[]]>;
   wbFill(cache: string, value: string, version: string, ttlMs: number): Promise<number>;
   /** stream, cache hash, maxBacklog, maxLagMs, key, by, base ('' = not read) (incr.lua) */
   wbIncr(stream: string, cache: string, maxBacklog: number, maxLagMs: number, key: string, by: string, base: string): Promise<string[]>;

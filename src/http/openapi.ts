@@ -108,7 +108,13 @@ export const docs: Record<string, DocumentDecoration> = {
   ready: { summary: "Readiness", responses: { 200: { description: "ready", content: json(Probe) }, 503: { description: "Redis or the database not ready", content: json(Probe) } } },
   metrics: { summary: "Prometheus metrics (text)", responses: { 200: { description: "text/plain; version=0.0.4" }, ...errors(401, 403) } },
   deadLetters: { summary: "List dead letters (admin)", responses: { 200: { description: "oldest first", content: json(DeadLettersReply) }, ...errors(401, 403, 422, 503) } },
-  redrive: { summary: "Re-drive dead letters (admin)", requestBody: { required: true, content: json(RedriveBody) }, responses: { 200: { description: "moved", content: json(RedriveReply) }, ...errors(400, 401, 403, 409, 415, 422, 503) } },
+  redrive: {
+    summary: "Re-drive dead letters (admin)",
+    description:
+      "Every partition is checked before any letter moves: an expired named letter (409, naming each as <id>@<partition>) or a partition over its share of MAX_BACKLOG (503) refuses the whole request. The moves are then one script call per partition (on a Redis Cluster partitions are in different slots): writes arriving in between, or Redis failing, can stop it halfway, answered 503 naming the ids moved and not moved; a retry moves only what is still a dead letter.",
+    requestBody: { required: true, content: json(RedriveBody) },
+    responses: { 200: { description: "moved (a letter that is no write stays and is not counted)", content: json(RedriveReply) }, ...errors(400, 401, 403, 409, 415, 422, 503) },
+  },
 };
 
 export const openapiPlugin = () =>
