@@ -7,6 +7,8 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
+/** The most write streams a deployment can have; layout.ts looks this far for data of a changed count. */
+export const MAX_PARTITIONS = 1024;
 /** The largest key every store can index and every GET /get/<key> URL can carry. */
 export const MAX_KEY_LIMIT = 2048;
 
@@ -27,7 +29,7 @@ export const ConfigSchema = T.Object({
   STREAM_PARTITIONS: Int(
     16,
     1,
-    1024,
+    MAX_PARTITIONS,
     "write streams; a key belongs to partition crc32(key) mod this. Fixed for a Redis's data: changing it needs an empty backlog (docs/scaling.md)",
   ),
   DATABASE_URL: Str(

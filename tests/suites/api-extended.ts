@@ -364,5 +364,38 @@ export function apiExtendedSuite(target: () => Record<string, string>): void {
         await p.close();
       }
     });
+
+    // Issue 23, item 8: docs/scaling.md's procedure from 16 partitions to 4 (every instance
+    // stopped and drained, the record deleted, started with the new count). The dead letters
+    // of partitions 4..15 move to the partition of their key under the new count: listed,
+    // counted and re-drivable like the others.
+    test("after STREAM_PARTITIONS is lowered, the dead letters of the partitions above it are listed, counted and re-drivable", async () => {
+      const before = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "16" });
+      let after: Harness | undefined;
+      try {
+        const keys = Array.from({ length: 16 }, (_, n) => keyIn(before, n, "relayout")).filter((_, n) => n % 4 !== 3); // 12 partitions
+        const versions = new Map<string, string>();
+        for (const key of keys) {
+          versions.set(key, now());
+          await letter(before, key, versions.get(key)!);
+        }
+        expect((await (await before.request("/dead-letters")).json()).deadLetters).toHaveLength(12);
+        await before.redis.del(before.keys.meta); // docs/scaling.md, step 2
+
+        after = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "4", KEY_PREFIX: before.config.KEY_PREFIX });
+        const listed = ((await (await after.request("/dead-letters")).json()) as { deadLetters: { id: string; key: string }[] }).deadLetters;
+        expect(listed.map((d) => d.key).sort()).toEqual([...keys].sort());
+        for (const d of listed) expect(d.id.endsWith(`@${after.keys.partition(d.key)}`)).toBe(true);
+        expect(await (await after.request("/metrics")).text()).toContain("writeback_dead_letter_entries 12");
+        for (let n = 4; n < 16; n++) expect(await after.redis.xlen(before.keys.dead(n))).toBe(0);
+
+        after.startFlusher();
+        expect(await (await redrive(after, { all: true })).json()).toEqual({ redriven: 12, expired: 0 });
+        for (const key of keys) await waitForDb(after.store, key, Number(versions.get(key)));
+      } finally {
+        await after?.close();
+        await before.close();
+      }
+    });
   });
 }
