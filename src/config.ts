@@ -104,7 +104,8 @@ export const ConfigSchema = T.Object({
   REDIS_WAIT_TIMEOUT_MS: Int(1000, 1, MINUTE, "with REDIS_WAIT_REPLICAS: how long WAIT may take before the write answers 503 REPLICATION_TIMEOUT (it may still land)"),
   ADMIN_TOKEN: T.String({
     default: "",
-    description: "Bearer token for /dead-letters* (and /metrics with METRICS_AUTH=admin); unset: those answer only on loopback",
+    description:
+      "Bearer token for /dead-letters*, /ui/data (and /metrics with METRICS_AUTH=admin); unset: those answer only requests made on this host to localhost, not through a proxy",
   }),
   API_TOKEN: T.String({ default: "", description: "Bearer token required on the data routes (/set, /get) when set" }),
   METRICS_AUTH: T.Union([T.Literal("none"), T.Literal("admin")], {
