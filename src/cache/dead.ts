@@ -122,7 +122,7 @@ export class PartialRedriveError extends Error {
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Up to 20 ids, then how many more: an error message stays readable for 10,000 ids. */
-export function listIds(ids: string[], most = 20): string {
+function listIds(ids: string[], most = 20): string {
   return ids.length <= most ? ids.join(", ") : `${ids.slice(0, most).join(", ")} and ${ids.length - most} more`;
 }
 

@@ -16,7 +16,7 @@
 // misses the new layout looks at the old hash.
 import { MAX_PARTITIONS } from "../config";
 import { FatalError } from "../fatal";
-import { log } from "../log";
+import { errorFields, log } from "../log";
 import { legacyKeys, type Keys } from "../keys";
 import { readEntry } from "./entry";
 import type { WritebackRedis } from "./redis";
@@ -35,7 +35,8 @@ export class LayoutMismatchError extends FatalError {
 export async function checkLayout(redis: WritebackRedis, k: Keys, prefix: string): Promise<void> {
   // Read first: a Redis at maxmemory refuses the write, but a recorded count can still be checked.
   let found = await redis.hget(k.meta, "partitions");
-  if (found === null) {
+  const unrecorded = found === null;
+  if (unrecorded) {
     // A first start, or a changed count (docs/scaling.md): whatever the streams hold must be
     // read under this count, before it is recorded (a refusal leaves the old count startable).
     await checkStreams(redis, k, prefix, true);
@@ -50,8 +51,12 @@ export async function checkLayout(redis: WritebackRedis, k: Keys, prefix: string
   }
   // Also with the count recorded: an instance started with the old count before the change
   // may still have written to partitions this count does not have.
-  await checkStreams(redis, k, prefix, false);
-  await adoptDeadLetters(redis, k);
+  if (!unrecorded) await checkStreams(redis, k, prefix, false);
+  // Not a reason to refuse writes (a Redis at maxmemory refuses the copies): the next start
+  // tries again.
+  await adoptDeadLetters(redis, k).catch((err) =>
+    log.warn("could not move the dead letters of partitions above STREAM_PARTITIONS; the next start tries again", errorFields(err)),
+  );
 }
 
 /** partitions lo..hi-1 */
