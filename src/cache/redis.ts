@@ -20,7 +20,8 @@ export interface Scripts {
   wbSet(...args: (string | number)[]): Promise<string[]>;
   /** numKeys, stream, cache hashes..., group, ttlMs, id count, ids..., versions... (ack.lua) */
   wbAck(...args: (string | number)[]): Promise<number>;
-  wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, ...ids: string[]): Promise<number>;
+  /** dead, stream, maxBacklog, minVersion, 'check' | 'move', earlier, ids... (redrive.lua): [ids moved or movable, ids expired] */
+  wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, mode: "check" | "move", earlier: number, ...ids: string[]): Promise<[string[], string[]]>;
   /** cache hash, the partition's fence, value, version, TTL ms, the fence read before the database (fill.lua): 1 filled, 0 not */
   wbFill(cache: string, fence: string, value: string, version: string, ttlMs: number, fenceRead: string): Promise<number>;
   /** a partition's fence (fence.lua): its value, made if missing */
