@@ -7,11 +7,37 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
+/** The most write streams a deployment can have; layout.ts looks this far for data of a changed count. */
+export const MAX_PARTITIONS = 1024;
 /** The largest key every store can index and every GET /get/<key> URL can carry. */
 export const MAX_KEY_LIMIT = 2048;
 
 const Int = (def: number, min: number, max: number, doc: string) =>
   T.Integer({ default: def, minimum: min, maximum: max, description: doc });
+
+/**
+ * The longest delay a JavaScript timer keeps: a setTimeout longer than 2^31 - 1 ms fires at
+ * once (and Postgres's statement_timeout and lock_timeout are int milliseconds, the same bound).
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+/**
+ * A duration that becomes a timer: a pause, a backoff, a deadline, a timeout sent to a store or
+ * to Redis. Its maximum is far below TIMER_MAX_MS, leaving room for the deadlines derived from
+ * it (a flush's client deadline is the statement timeout + 1 s; a flusher thread counts as
+ * stale after 3x the statement timeout or the block; a write waits for the command timeout
+ * plus WAIT's); config.test.ts checks them.
+ */
+const Timer = (def: number, min: number, max: number, doc: string) => {
+  if (max > TIMER_MAX_MS) throw new Error(`a timer's maximum ${max} is above ${TIMER_MAX_MS}`);
+  return T.Integer({ default: def, minimum: min, maximum: max, description: doc, timer: true });
+};
+/**
+ * The longest tombstone retention: the purge computes `now - retention` as a date in the store,
+ * and MySQL's DATETIME starts at the year 1000 (MariaDB answers NULL before the year 0, so a
+ * purge silently deletes nothing; Postgres fails with 22008 before 4713 BC, i.e. from about
+ * 2.1e14 ms today). 1000 years of 365.25 days keeps now - retention at or after the year 1026.
+ */
+export const MAX_TOMBSTONE_RETENTION_MS = 1000 * 365.25 * 24 * 60 * MINUTE;
 const Str = (def: string, doc: string, pattern?: string) =>
   T.String({ default: def, minLength: 1, description: doc, ...(pattern ? { pattern } : {}) });
 
@@ -27,7 +53,7 @@ export const ConfigSchema = T.Object({
   STREAM_PARTITIONS: Int(
     16,
     1,
-    1024,
+    MAX_PARTITIONS,
     "write streams; a key belongs to partition crc32(key) mod this. Fixed for a Redis's data: changing it needs an empty backlog (docs/scaling.md)",
   ),
   DATABASE_URL: Str(
@@ -44,18 +70,23 @@ export const ConfigSchema = T.Object({
   FLUSH_WORKERS: Int(2, 1, 64, "flusher threads"),
   FLUSH_BATCH: Int(25_000, 1, 1_000_000, "most stream entries per flush (one transaction)"),
   FLUSH_BATCH_BYTES: Int(16 * MiB, 64 * KiB, 1024 * MiB, "most bytes of keys and values read into one flush and sent in one statement"),
-  FLUSH_LINGER_MS: Int(50, 0, 10 * SECOND, "pause after a flush that found no backlog, so writes gather into larger flushes"),
+  FLUSH_LINGER_MS: Timer(50, 0, 10 * SECOND, "pause after a flush that found no backlog, so writes gather into larger flushes"),
   FLUSH_NICE: Int(10, 0, 19, "nice value of the flusher threads: under CPU contention, requests are served first"),
-  FLUSH_BLOCK_MS: Int(1000, 1, 60 * SECOND, "longest wait for new entries in one read"),
+  FLUSH_BLOCK_MS: Timer(1000, 1, 60 * SECOND, "longest wait for new entries in one read"),
+  // Not a timer: XAUTOCLAIM's min-idle-time. A day: an entry idle longer than that on a live
+  // consumer is a stall, and MAX_LAG_MS must be at least this plus the interval.
   FLUSH_CLAIM_IDLE_MS: Int(30 * SECOND, 100, 24 * 60 * MINUTE, "entries pending this long on another consumer are reclaimed"),
-  FLUSH_CLAIM_INTERVAL_MS: Int(5 * SECOND, 50, 10 * MINUTE, "how often each thread looks for entries to reclaim"),
+  FLUSH_CLAIM_INTERVAL_MS: Timer(5 * SECOND, 50, 10 * MINUTE, "how often each thread looks for entries to reclaim"),
   FLUSH_MAX_DELIVERIES: Int(20, 1, 1_000_000, "deliveries after which an entry is dead-lettered"),
-  FLUSH_RETRY_MAX_MS: Int(10 * SECOND, 10, 10 * MINUTE, "cap of the flusher's exponential backoff"),
-  DB_STATEMENT_TIMEOUT_MS: Int(10 * SECOND, 100, 10 * MINUTE, "statement_timeout and app-level deadline of one flush"),
-  DB_LOCK_TIMEOUT_MS: Int(5 * SECOND, 10, 10 * MINUTE, "lock_timeout of one flush"),
+  FLUSH_RETRY_MAX_MS: Timer(10 * SECOND, 10, 10 * MINUTE, "cap of the flusher's exponential backoff"),
+  DB_STATEMENT_TIMEOUT_MS: Timer(10 * SECOND, 100, 10 * MINUTE, "statement_timeout and app-level deadline of one flush"),
+  DB_LOCK_TIMEOUT_MS: Timer(5 * SECOND, 10, 10 * MINUTE, "lock_timeout of one flush"),
+  // Not a timer: compared with the age of a batch when /health is asked.
   FLUSH_STUCK_MS: Int(2 * MINUTE, 100, 24 * 60 * MINUTE, "a thread retrying one batch for longer than this makes /health answer 503"),
   // 2048: a Postgres btree entry holds at most 2704 bytes, MySQL's InnoDB key 3072; and a
   // key percent-encoded whole (3 bytes per byte) still fits a URL well under Bun's 16 KiB.
+  // Not a timer: Redis's PEXPIRE (ack.lua, fill.lua), which takes up to 2^63 - 1 - now; the
+  // scripts read it as a Lua number, exact up to 2^53 - 1 (and passed back to PEXPIRE as such).
   CACHE_TTL_MS: Int(
     60 * MINUTE,
     0,
@@ -65,8 +96,8 @@ export const ConfigSchema = T.Object({
   TOMBSTONE_RETENTION_MS: Int(
     7 * 24 * 60 * MINUTE,
     MINUTE,
-    Number.MAX_SAFE_INTEGER,
-    "how long the database keeps a deleted key's tombstone; dead letters older than this cannot be re-driven",
+    MAX_TOMBSTONE_RETENTION_MS,
+    "how long the database keeps a deleted key's tombstone, at most 1000 years (31557600000000); dead letters older than this cannot be re-driven",
   ),
   ALLOW_ALLKEYS_EVICTION: T.Boolean({
     default: false,
@@ -86,30 +117,33 @@ export const ConfigSchema = T.Object({
     Number.MAX_SAFE_INTEGER,
     "writes not yet persisted above which writes answer 503 (0 = unlimited); each partition's share is MAX_BACKLOG / STREAM_PARTITIONS",
   ),
+  // Not a timer: compared with the oldest entry's age in set.lua and incr.lua, as a Lua number
+  // (exact up to 2^53 - 1).
   MAX_LAG_MS: Int(
     0,
     0,
     Number.MAX_SAFE_INTEGER,
     "age of the oldest unpersisted write above which writes answer 503 (0 = unlimited; else at least FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS)",
   ),
-  REDIS_COMMAND_TIMEOUT_MS: Int(2 * SECOND, 10, MINUTE, "a Redis command on the request path fails after this long"),
+  REDIS_COMMAND_TIMEOUT_MS: Timer(2 * SECOND, 10, MINUTE, "a Redis command on the request path fails after this long"),
   REDIS_WAIT_REPLICAS: Int(
     0,
     0,
     64,
     "answer a write only once Redis's WAIT confirms this many replicas have it (0 = on the master's word); a failover then loses no acknowledged write",
   ),
-  REDIS_WAIT_TIMEOUT_MS: Int(1000, 1, MINUTE, "with REDIS_WAIT_REPLICAS: how long WAIT may take before the write answers 503 REPLICATION_TIMEOUT (it may still land)"),
+  REDIS_WAIT_TIMEOUT_MS: Timer(1000, 1, MINUTE, "with REDIS_WAIT_REPLICAS: how long WAIT may take before the write answers 503 REPLICATION_TIMEOUT (it may still land)"),
   ADMIN_TOKEN: T.String({
     default: "",
-    description: "Bearer token for /dead-letters* (and /metrics with METRICS_AUTH=admin); unset: those answer only on loopback",
+    description:
+      "Bearer token for /dead-letters*, /ui/data (and /metrics with METRICS_AUTH=admin); unset: those answer only requests made on this host to localhost, not through a proxy",
   }),
   API_TOKEN: T.String({ default: "", description: "Bearer token required on every data route (/set, /del, /incr, /mset, /mdel, /mget, /get, /status) when set" }),
   METRICS_AUTH: T.Union([T.Literal("none"), T.Literal("admin")], {
     default: "none",
     description: "none | admin: whether /metrics needs the admin token (or loopback)",
   }),
-  SHUTDOWN_GRACE_MS: Int(10 * SECOND, 0, 10 * MINUTE, "on SIGTERM, how long the flusher may drain before exit"),
+  SHUTDOWN_GRACE_MS: Timer(10 * SECOND, 0, 10 * MINUTE, "on SIGTERM, how long the flusher may drain before exit"),
   LOG_LEVEL: T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error")], {
     default: "info",
     description: "debug | info | warn | error",

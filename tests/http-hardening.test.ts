@@ -195,7 +195,7 @@ describe("tokens", () => {
   test("without ADMIN_TOKEN, operator endpoints answer loopback callers only: 403 for others", () => {
     const g = guards("", "");
     const from = (address: string) => ({ requestIP: () => ({ address, family: "IPv4", port: 1 }) }) as never;
-    const req = new Request("http://x/dead-letters");
+    const req = new Request("http://localhost/dead-letters"); // a loopback Host: this test is about the peer
     for (const ok of ["127.0.0.1", "::1", "::ffff:127.0.0.1"]) expect(() => g.admin(req, from(ok))).not.toThrow();
     for (const other of ["10.0.0.7", "192.168.1.2", "::ffff:10.0.0.7", "2001:db8::1"]) {
       expect(() => g.admin(req, from(other))).toThrow(expect.objectContaining({ code: "FORBIDDEN", status: 403 }));

@@ -91,6 +91,9 @@ describe("upgrading from one stream to partitions", () => {
     s.redis = await PrivateRedis.start();
     const a = await start();
     expect((await set(a.base, "k", "v")).status).toBe(200);
+    // docs/scaling.md, step 1: the backlog drained (a SIGTERM before the flusher threads started
+    // would leave the write in partition 13's stream, which 4 partitions never read: refused).
+    await waitFor("k persisted", async () => ((await (await fetch(`${a.base}/status/k`)).json()) as { dirty: boolean }).dirty === false);
     a.proc.kill("SIGTERM");
     expect(await a.proc.exited).toBe(0);
     const refused = await start({ STREAM_PARTITIONS: "4" }).catch((e: Error) => e);

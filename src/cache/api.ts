@@ -3,7 +3,7 @@
 // dead letters. The routes call this; they never call Redis themselves.
 import type { Config } from "../config";
 import type { Keys } from "../keys";
-import { listDead, redrive, type DeadLetterView } from "./dead";
+import { listDead, redrive, type DeadLetterView, type Redriven } from "./dead";
 import { readCached, streamStats, type CachedEntry, type StreamStats } from "./read";
 import { connect, isCluster, waitReady, type WritebackRedis } from "./redis";
 import { checkRedisSafety } from "./safety";
@@ -216,9 +216,9 @@ export class ApiCache {
     return (Date.now() - this.config.TOMBSTONE_RETENTION_MS) * 1000;
   }
 
-  /** Moves dead letters back to the stream; BackpressureError past MAX_BACKLOG, ExpiredDeadLetterError past the retention. */
-  redrive(ids: string[]): Promise<number> {
-    return redrive(this.redis, this.k, ids, backlogShare(this.config, this.k), this.minRedriveVersion());
+  /** Moves dead letters back to the stream (dead.ts: what is refused, what is left, what a partial move answers). */
+  redrive(ids: string[], o?: { leaveExpired?: boolean }): Promise<Redriven> {
+    return redrive(this.redis, this.k, ids, backlogShare(this.config, this.k), this.minRedriveVersion(), o);
   }
 
   async ping(): Promise<void> {

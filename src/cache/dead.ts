@@ -7,7 +7,7 @@
 // merges the partitions oldest first.
 import { qualify, unqualify, type Keys } from "../keys";
 import { entryFields, readEntry, type EntryFields } from "./entry";
-import { fromScriptError } from "./errors";
+import { BackpressureError, ExpiredDeadLetterError, fromScriptError, isReplyError } from "./errors";
 import { compareIds } from "./ids";
 import type { WritebackRedis } from "./redis";
 
@@ -74,22 +74,112 @@ export async function listDead(redis: WritebackRedis, k: Keys, count: number, af
     .map(({ e, p }) => viewDeadLetter(e, p));
 }
 
+/** What a redrive did: the (qualified) ids it moved back to the stream, and those it left as expired. */
+export interface Redriven {
+  moved: string[];
+  expired: string[];
+}
+
 /**
- * Moves dead letters back into the write stream (redrive.lua), at most a thousand ids per
- * script call. Refused with BackpressureError when the backlog would pass `maxBacklog`, and
- * with ExpiredDeadLetterError when one holds a version below `minVersion` (0: any).
+ * The redrive moved some letters, then a call was refused or failed: the answer names what
+ * moved and what did not, so the caller can retry (a retry moves only what is still dead).
  */
-export async function redrive(redis: WritebackRedis, k: Keys, ids: string[], maxBacklog: number, minVersion: number): Promise<number> {
-  let moved = 0;
+export class PartialRedriveError extends Error {
+  readonly code = "PARTIAL_REDRIVE";
+  constructor(
+    /** the failure of the call that did not go through (BackpressureError, a connection error) */
+    readonly cause: unknown,
+    readonly moved: string[],
+    /** ids of the failed call, when it may have been applied all the same (no answer) */
+    readonly unknown: string[],
+    readonly notMoved: string[],
+  ) {
+    super(
+      [
+        `re-drove ${moved.length} dead letter${moved.length === 1 ? "" : "s"}${moved.length ? ` (${listIds(moved)})` : ""}, then ${reasonOf(cause)}`,
+        unknown.length ? `; not known whether these moved: ${listIds(unknown)}` : "",
+        notMoved.length ? `; not re-driven: ${listIds(notMoved)}` : "",
+        "; a retry re-drives only what is still a dead letter",
+      ].join(""),
+    );
+  }
+}
+
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Up to 20 ids, then how many more: an error message stays readable for 10,000 ids. */
+function listIds(ids: string[], most = 20): string {
+  return ids.length <= most ? ids.join(", ") : `${ids.slice(0, most).join(", ")} and ${ids.length - most} more`;
+}
+
+/** The most ids in one redrive.lua call: the script must not hold Redis for long. */
+const REDRIVE_CHUNK = 1000;
+
+/**
+ * Moves dead letters back into the write stream (redrive.lua). A request's letters span
+ * partitions, one script call each (and one per thousand ids): on a Redis Cluster they are in
+ * different slots, and no single call can see them all. So every partition is checked first
+ * ('check': nothing moves), and only then are they moved ('move'):
+ *   - one over its share of MAX_BACKLOG refuses the whole request (BackpressureError naming the
+ *     partition), before anything moved;
+ *   - an expired letter (a version below `minVersion`, 0: any) refuses the whole request
+ *     (ExpiredDeadLetterError naming every expired id) unless `leaveExpired`: then it is left
+ *     and reported in `expired`;
+ *   - a letter that is no write stays dead and is reported nowhere; so is an id not found.
+ * The expiry of a letter cannot change between the check and the move (its version does
+ * not, and `minVersion` is fixed per request); the backlog can: writes that arrive in between
+ * can fill a partition after earlier ones moved. That, or Redis failing between calls, is a
+ * PartialRedriveError naming what moved and what did not.
+ */
+export async function redrive(
+  redis: WritebackRedis,
+  k: Keys,
+  ids: string[],
+  maxBacklog: number,
+  minVersion: number,
+  o: { leaveExpired?: boolean } = {},
+): Promise<Redriven> {
+  const calls: { p: number; ids: string[] }[] = [];
   for (const [p, part] of byPartition(ids, (id) => id)) {
     const local = part.map((x) => x.id);
-    for (let i = 0; i < local.length; i += 1000) {
-      try {
-        moved += await redis.wbRedrive(k.dead(p), k.stream(p), maxBacklog, minVersion, ...local.slice(i, i + 1000));
-      } catch (err) {
-        throw fromScriptError(err);
-      }
+    for (let i = 0; i < local.length; i += REDRIVE_CHUNK) calls.push({ p, ids: local.slice(i, i + REDRIVE_CHUNK) });
+  }
+  const call = async (c: { p: number; ids: string[] }, mode: "check" | "move", earlier: number) => {
+    try {
+      const [movable, expired] = await redis.wbRedrive(k.dead(c.p), k.stream(c.p), maxBacklog, minVersion, mode, earlier, ...c.ids);
+      return { movable: movable.map((id) => qualify(id, c.p)), expired: expired.map((id) => qualify(id, c.p)) };
+    } catch (err) {
+      const typed = fromScriptError(err);
+      if (typed instanceof BackpressureError) throw new BackpressureError(typed.limit, `partition ${c.p}: ${typed.message}`);
+      throw typed;
+    }
+  };
+
+  const expired: string[] = [];
+  const counted = new Map<number, number>();
+  for (const c of calls) {
+    const r = await call(c, "check", counted.get(c.p) ?? 0);
+    counted.set(c.p, (counted.get(c.p) ?? 0) + r.movable.length);
+    expired.push(...r.expired);
+  }
+  if (expired.length && !o.leaveExpired) {
+    throw new ExpiredDeadLetterError(
+      `${expired.length === 1 ? "dead letter" : `${expired.length} dead letters`} older than the tombstone retention (TOMBSTONE_RETENTION_MS): ${listIds(expired)}`,
+    );
+  }
+
+  const moved: string[] = [];
+  for (const [i, c] of calls.entries()) {
+    try {
+      moved.push(...(await call(c, "move", 0)).movable);
+    } catch (err) {
+      // A refusal (a reply error) moved nothing of its call; a call without an answer may have.
+      const refused = isReplyError(err) || err instanceof BackpressureError || err instanceof ExpiredDeadLetterError;
+      const rest = calls.slice(i + 1).flatMap((x) => x.ids.map((id) => qualify(id, x.p)));
+      const mine = c.ids.map((id) => qualify(id, c.p));
+      if (moved.length === 0 && refused) throw err; // nothing moved: the plain refusal says it all
+      throw new PartialRedriveError(err, moved, refused ? [] : mine, refused ? [...mine, ...rest] : rest);
     }
   }
-  return moved;
+  return { moved, expired };
 }

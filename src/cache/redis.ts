@@ -22,7 +22,8 @@ import { errorFields, log } from "../log";
 export interface Scripts {
   /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, op, key and value per write... (set.lua) */
   wbSet(...args: (string | number)[]): Promise<string[]>;
-  wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, ...ids: string[]): Promise<number>;
+  /** dead, stream, maxBacklog, minVersion, 'check' | 'move', earlier, ids... (redrive.lua): [ids moved or movable, ids expired] */
+  wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, mode: "check" | "move", earlier: number, ...ids: string[]): Promise<[string[], string[]]>;
   /** cache hash, the partition's fence, value, version, TTL ms, the fence read before the database (fill.lua): 1 filled, 0 not */
   wbFill(cache: string, fence: string, value: string, version: string, ttlMs: number, fenceRead: string): Promise<number>;
   /** a partition's fence (fence.lua): its value, made if missing */

@@ -1,25 +1,40 @@
 #!lua
--- Moves dead letters back to the write stream with their original key, value (or delete)
--- and version, so a re-driven entry still passes the version guard: it can never overwrite
--- newer data. Entries without key and version, or with neither value nor delete mark
--- (poison that never was a write), stay dead. Refused whole under backpressure, like a
--- write: re-driving must not push the backlog past MAX_BACKLOG. Refused whole when an entry
--- is older than the tombstone retention: the delete that once superseded it may have been
--- purged, so it could bring a deleted key back. No allow-oom flag: under maxmemory Redis
--- refuses it before it runs.
+-- Moves dead letters of one partition back to its write stream with their original key, value
+-- (or delete) and version, so a re-driven entry still passes the version guard: it can never
+-- overwrite newer data. This script is the one place that decides what a letter is:
+--   * not a write: no key, no version the flusher accepts (1..16 digits, at most 2^53 - 1, as
+--     entry.ts reads it), or neither value nor delete mark. It stays dead and is not reported:
+--     re-driven, the flusher would only dead-letter it again.
+--   * expired: a write older than the tombstone retention (ARGV[2]). The delete that once
+--     superseded it may have been purged, so it could bring a deleted key back. It stays and
+--     is reported.
+--   * re-drivable: every other write.
+-- Refused whole (WBBACKLOG) when the re-drivable letters would push the stream past its share
+-- of MAX_BACKLOG, like a write. No allow-oom flag: under maxmemory Redis refuses it before it
+-- runs.
+--
+-- A request's letters span partitions, which on a Redis Cluster are in different slots: no one
+-- script call can see them all. dead.ts therefore calls this first with 'check' for every
+-- partition (nothing moves), and only then with 'move'.
 --
 -- KEYS[1] dead-letter stream   KEYS[2] write stream
--- ARGV[1] max backlog (0 = off)   ARGV[2] oldest version allowed (0 = any)   ARGV[3..] ids
--- Returns the number of entries moved.
-local maxBacklog, minVersion = tonumber(ARGV[1]), tonumber(ARGV[2])
-if maxBacklog > 0 then
-  local backlog = redis.call('XLEN', KEYS[2])
-  if backlog + #ARGV - 2 > maxBacklog then
-    return redis.error_reply('WBBACKLOG ' .. backlog .. ' writes not yet persisted')
-  end
+-- ARGV[1] max backlog (0 = off)   ARGV[2] oldest version allowed (0 = any)
+-- ARGV[3] 'check' (move nothing) or 'move' (move the re-drivable, leave the expired)
+-- ARGV[4] re-drivable letters of this partition counted by earlier 'check' calls (0 for 'move':
+--         what earlier calls moved is in the stream already)
+-- ARGV[5..] ids
+-- Returns { ids moved ('move') or re-drivable ('check'), ids expired }.
+local maxBacklog, minVersion, mode, earlier = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+
+local function version(s)
+  if not s or #s > 16 or not string.match(s, '^%d+$') then return nil end
+  local n = tonumber(s)
+  if n > 9007199254740991 then return nil end
+  return n
 end
-local moves = {}
-for i = 3, #ARGV do
+
+local moves, movable, expired = {}, {}, {}
+for i = 5, #ARGV do
   local id = ARGV[i]
   local entry = redis.call('XRANGE', KEYS[1], id, id)[1]
   if entry then
@@ -28,20 +43,34 @@ for i = 3, #ARGV do
       if f[j] == 'k' then k = f[j + 1] elseif f[j] == 'v' then v = f[j + 1]
       elseif f[j] == 'ver' then ver = f[j + 1] elseif f[j] == 'del' then del = f[j + 1] end
     end
-    if k and ver and (v or del == '1') then
-      if minVersion > 0 and (tonumber(ver) or 0) < minVersion then
-        return redis.error_reply('WBEXPIRED ' .. id .. ' is older than the tombstone retention')
+    local n = version(ver)
+    if k and n and (v or del == '1') then
+      if minVersion > 0 and n < minVersion then
+        expired[#expired + 1] = id
+      else
+        moves[#moves + 1] = { id, k, v, ver }
+        movable[#movable + 1] = id
       end
-      moves[#moves + 1] = { id, k, v, ver }
     end
   end
 end
-for _, m in ipairs(moves) do
-  if m[3] then
-    redis.call('XADD', KEYS[2], '*', 'k', m[2], 'v', m[3], 'ver', m[4])
-  else
-    redis.call('XADD', KEYS[2], '*', 'k', m[2], 'ver', m[4], 'del', '1')
+
+if maxBacklog > 0 and #moves > 0 then
+  local backlog = redis.call('XLEN', KEYS[2])
+  if backlog + earlier + #moves > maxBacklog then
+    return redis.error_reply('WBBACKLOG ' .. backlog .. ' writes not yet persisted; re-driving ' .. (earlier + #moves) ..
+      ' would pass its share of MAX_BACKLOG (' .. maxBacklog .. ')')
   end
-  redis.call('XDEL', KEYS[1], m[1])
 end
-return #moves
+
+if mode == 'move' then
+  for _, m in ipairs(moves) do
+    if m[3] then
+      redis.call('XADD', KEYS[2], '*', 'k', m[2], 'v', m[3], 'ver', m[4])
+    else
+      redis.call('XADD', KEYS[2], '*', 'k', m[2], 'ver', m[4], 'del', '1')
+    end
+    redis.call('XDEL', KEYS[1], m[1])
+  end
+end
+return { movable, expired }

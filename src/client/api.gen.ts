@@ -28,7 +28,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-drive dead letters (admin) */
+        /**
+         * Re-drive dead letters (admin)
+         * @description Every partition is checked before any letter moves: an expired named letter (409, naming each as <id>@<partition>) or a partition over its share of MAX_BACKLOG (503) refuses the whole request. The moves are then one script call per partition (on a Redis Cluster partitions are in different slots): writes arriving in between, or Redis failing, can stop it halfway, answered 503 naming the ids moved and not moved; a retry moves only what is still a dead letter.
+         */
         post: operations["redriveDeadLetters"];
         delete?: never;
         options?: never;
@@ -409,7 +412,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description moved */
+            /** @description moved (a letter that is no write stays and is not counted) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -212,7 +212,14 @@ export const docs: Record<string, DocumentDecoration> = {
     responses: { 200: { description: "the Prometheus text exposition", content: { "text/plain": { schema: { type: "string" } } } }, ...errors(...OPERATOR_ERRORS) },
   },
   deadLetters: { operationId: "listDeadLetters", summary: "List dead letters (admin)", ...OPERATOR, parameters: DEAD_LETTER_PAGE, responses: { 200: { description: "oldest first", content: json(DeadLettersReply) }, ...errors(...OPERATOR_ERRORS, "VALIDATION", "REDIS_UNAVAILABLE") } },
-  redrive: { operationId: "redriveDeadLetters", summary: "Re-drive dead letters (admin)", ...OPERATOR, requestBody: { required: true, content: json(RedriveBody) }, responses: { 200: { description: "moved", content: json(RedriveReply) }, ...errors(...OPERATOR_ERRORS, ...BODY_ERRORS, "DEAD_LETTER_EXPIRED", "REDIS_UNAVAILABLE", "BACKPRESSURE") } },
+  redrive: {
+    operationId: "redriveDeadLetters",
+    summary: "Re-drive dead letters (admin)",
+    description:
+      "Every partition is checked before any letter moves: an expired named letter (409, naming each as <id>@<partition>) or a partition over its share of MAX_BACKLOG (503) refuses the whole request. The moves are then one script call per partition (on a Redis Cluster partitions are in different slots): writes arriving in between, or Redis failing, can stop it halfway, answered 503 naming the ids moved and not moved; a retry moves only what is still a dead letter.",
+    ...OPERATOR,
+    requestBody: { required: true, content: json(RedriveBody) },
+    responses: { 200: { description: "moved (a letter that is no write stays and is not counted)", content: json(RedriveReply) }, ...errors(...OPERATOR_ERRORS, ...BODY_ERRORS, "DEAD_LETTER_EXPIRED", "REDIS_UNAVAILABLE", "BACKPRESSURE") } },
   ui: { operationId: "statusPage", summary: "The status page (HTML)", ...OPEN, responses: { 200: { description: "one HTML page; its data comes from /ui/data", content: { "text/html": { schema: { type: "string" } } } } } },
   uiData: { operationId: "statusPageData", summary: "What the status page shows (admin)", ...OPERATOR, responses: { 200: { description: "backlog, flusher threads, dead letters and recent history", content: json(StatusPageReply) }, ...errors(...OPERATOR_ERRORS, "REDIS_UNAVAILABLE") } },
 };

@@ -1,5 +1,6 @@
 // Operator endpoints: liveness, readiness, Prometheus metrics, dead letters.
 import { Elysia } from "elysia";
+import { PartialRedriveError } from "../cache/dead";
 import { BackpressureError, ExpiredDeadLetterError, isReplyError } from "../cache/errors";
 import { AppError, backlogFull, deadLetterExpired, invalid, redisUnavailable } from "../errors";
 import { errorFields, log } from "../log";
@@ -52,6 +53,11 @@ function redriveTargets(body: unknown): { ids: string[] } | { all: true } {
 function fromRedis(field: string) {
   return (err: unknown): never => {
     if (err instanceof AppError) throw err;
+    if (err instanceof PartialRedriveError) {
+      // Some letters moved: the message says which, and which did not (dead.ts).
+      const code = err.cause instanceof BackpressureError ? "BACKPRESSURE" : "REDIS_UNAVAILABLE";
+      throw new AppError(code, 503, err.message, { "Retry-After": "1" });
+    }
     if (err instanceof BackpressureError) throw backlogFull(err.message);
     if (err instanceof ExpiredDeadLetterError) throw deadLetterExpired(err.message);
     if (isReplyError(err)) throw invalid(field, (err as Error).message);
@@ -145,18 +151,12 @@ export function opsRoutes(d: Deps, guard: Guards) {
       "/dead-letters/redrive",
       async ({ body }) => {
         const target = redriveTargets(body);
-        let ids: string[];
-        let expired = 0;
-        if ("all" in target) {
-          // Every dead letter still within the tombstone retention; older ones are left and counted.
-          const letters = await cache.deadLetters(MAX_REDRIVE).catch(fromRedis("all"));
-          const min = cache.minRedriveVersion();
-          const fresh = letters.filter((l) => l.version === null || l.version >= min);
-          expired = letters.length - fresh.length;
-          ids = fresh.map((l) => l.id);
-        } else ids = target.ids;
-        const moved = ids.length ? await cache.redrive(ids).catch(fromRedis("ids")) : 0;
-        return "all" in target ? { redriven: moved, expired } : { redriven: moved };
+        // {"all": true}: the oldest MAX_REDRIVE letters; the expired among them are left and
+        // counted (redrive.lua decides which those are), where named ids would be refused.
+        const all = "all" in target;
+        const ids = all ? (await cache.deadLetters(MAX_REDRIVE).catch(fromRedis("all"))).map((l) => l.id) : target.ids;
+        const r = ids.length ? await cache.redrive(ids, { leaveExpired: all }).catch(fromRedis("ids")) : { moved: [], expired: [] };
+        return all ? { redriven: r.moved.length, expired: r.expired.length } : { redriven: r.moved.length };
       },
       {
         // {"ids": [...]} picks entries; {"all": true} re-drives up to MAX_REDRIVE of the oldest.

@@ -1,7 +1,8 @@
 // The status page: GET /ui, one HTML file embedded in the binary (no build step, no CDN), and
 // GET /ui/data, the JSON it polls. The page itself holds no data and needs no token; the data
-// and the redrive it calls are operator routes (ADMIN_TOKEN, or loopback when unset): the page
-// asks for the token once and keeps it for the tab.
+// and the redrive it calls are operator routes (ADMIN_TOKEN, or when unset, a request made on
+// this host to localhost: auth.ts): the page asks for the token once and keeps it for the tab.
+// Opened as http://localhost:<port>/ui (or 127.0.0.1, [::1]), its requests carry that Host.
 import { Elysia } from "elysia";
 import { redisUnavailable } from "../errors";
 import type { Guards } from "./auth";

@@ -284,4 +284,121 @@ export function apiExtendedSuite(target: () => Record<string, string>): void {
       }
     });
   });
+
+  // Issue 23, items 7 and 9: a redrive of letters of several partitions is one script call per
+  // partition (on a Cluster, partitions live in different slots). Every partition is checked
+  // before any letter moves, so a refusal moves nothing; and whether a letter is fresh,
+  // expired or not a write at all is decided in one place (redrive.lua).
+  describe("redrive across partitions", () => {
+    const redrive = (p: Harness, body: unknown) => post("/dead-letters/redrive", body, p);
+    /** A key of partition `n` among `p.keys.partitions`. */
+    const keyIn = (p: Harness, n: number, stem: string) => {
+      for (let i = 0; ; i++) if (p.keys.partition(`${stem}:${i}`) === n) return `${stem}:${i}`;
+    };
+    const letter = async (p: Harness, key: string, ver: string) => {
+      const part = p.keys.partition(key);
+      const id = (await p.redis.xadd(p.keys.dead(part), "*", "k", key, "v", `value of ${key}`, "ver", ver, "reason", "test")) as string;
+      return `${id}@${part}`;
+    };
+    const stillDead = async (p: Harness, qid: string) => {
+      const [id, part] = qid.split("@") as [string, string];
+      return (await p.redis.xrange(p.keys.dead(Number(part)), id, id)).length === 1;
+    };
+    const now = () => String(Date.now() * 1000);
+    const ancient = () => String((Date.now() - 8 * 24 * 3600 * 1000) * 1000); // past the 7-day retention
+
+    test("an expired letter in one partition refuses the whole request with 409 naming it; a fresh one in another does not move", async () => {
+      const p = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "4" });
+      try {
+        p.startFlusher();
+        const fresh = await letter(p, keyIn(p, 1, "rd:fresh"), now());
+        const old = await letter(p, keyIn(p, 3, "rd:old"), ancient());
+        const r = await redrive(p, { ids: [fresh, old] });
+        expect(r.status).toBe(409);
+        const e = await errorOf(r);
+        expect(e.code).toBe("DEAD_LETTER_EXPIRED");
+        expect(e.message).toContain(old);
+        expect(e.message).not.toContain(fresh);
+        expect(await stillDead(p, fresh)).toBe(true);
+        expect(await stillDead(p, old)).toBe(true);
+        expect(await p.backlog()).toBe(0);
+      } finally {
+        await p.close();
+      }
+    });
+
+    test("a partition over its share of MAX_BACKLOG refuses the whole request with 503; the other partition's letter does not move", async () => {
+      // MAX_BACKLOG 8 over 4 partitions: 2 each. No flusher: the backlog stays.
+      const p = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "4", MAX_BACKLOG: "8" });
+      try {
+        for (let i = 0; i < 2; i++) expect((await p.post(keyIn(p, 2, `rd:full${i}`), "x")).status).toBe(200);
+        const roomy = await letter(p, keyIn(p, 0, "rd:roomy"), now());
+        const full = await letter(p, keyIn(p, 2, "rd:full"), now());
+        const r = await redrive(p, { ids: [roomy, full] });
+        expect(r.status).toBe(503);
+        expect((await errorOf(r)).code).toBe("BACKPRESSURE");
+        expect((await errorOf(await redrive(p, { all: true }))).code).toBe("BACKPRESSURE");
+        expect(await stillDead(p, roomy)).toBe(true);
+        expect(await stillDead(p, full)).toBe(true);
+        expect(await p.redis.xlen(p.keys.stream(0))).toBe(0);
+      } finally {
+        await p.close();
+      }
+    });
+
+    test("a letter whose version is not an integer is neither fresh nor expired: it stays, and {all: true} re-drives the rest", async () => {
+      const p = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "4" });
+      try {
+        p.startFlusher();
+        const bad = await letter(p, keyIn(p, 1, "rd:bad"), "not-a-version");
+        const key = keyIn(p, 2, "rd:good");
+        const ver = now();
+        const good = await letter(p, key, ver);
+        const r = await redrive(p, { all: true });
+        expect(r.status).toBe(200);
+        expect(await r.json()).toEqual({ redriven: 1, expired: 0 });
+        expect(await stillDead(p, bad)).toBe(true);
+        expect(await stillDead(p, good)).toBe(false);
+        await waitForDb(p.store, key, Number(ver));
+        // Named, it is not moved either (the flusher would only dead-letter it again).
+        expect(await (await redrive(p, { ids: [bad] })).json()).toEqual({ redriven: 0 });
+        expect(await stillDead(p, bad)).toBe(true);
+      } finally {
+        await p.close();
+      }
+    });
+
+    // Issue 23, item 8: docs/scaling.md's procedure from 16 partitions to 4 (every instance
+    // stopped and drained, the record deleted, started with the new count). The dead letters
+    // of partitions 4..15 move to the partition of their key under the new count: listed,
+    // counted and re-drivable like the others.
+    test("after STREAM_PARTITIONS is lowered, the dead letters of the partitions above it are listed, counted and re-drivable", async () => {
+      const before = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "16" });
+      let after: Harness | undefined;
+      try {
+        const keys = Array.from({ length: 16 }, (_, n) => keyIn(before, n, "relayout")).filter((_, n) => n % 4 !== 3); // 12 partitions
+        const versions = new Map<string, string>();
+        for (const key of keys) {
+          versions.set(key, now());
+          await letter(before, key, versions.get(key)!);
+        }
+        expect((await (await before.request("/dead-letters")).json()).deadLetters).toHaveLength(12);
+        await before.redis.del(before.keys.meta); // docs/scaling.md, step 2
+
+        after = await harness(dbUrl, { ...target(), STREAM_PARTITIONS: "4", KEY_PREFIX: before.config.KEY_PREFIX });
+        const listed = ((await (await after.request("/dead-letters")).json()) as { deadLetters: { id: string; key: string }[] }).deadLetters;
+        expect(listed.map((d) => d.key).sort()).toEqual([...keys].sort());
+        for (const d of listed) expect(d.id.endsWith(`@${after.keys.partition(d.key)}`)).toBe(true);
+        expect(await (await after.request("/metrics")).text()).toContain("writeback_dead_letter_entries 12");
+        for (let n = 4; n < 16; n++) expect(await after.redis.xlen(before.keys.dead(n))).toBe(0);
+
+        after.startFlusher();
+        expect(await (await redrive(after, { all: true })).json()).toEqual({ redriven: 12, expired: 0 });
+        for (const key of keys) await waitForDb(after.store, key, Number(versions.get(key)));
+      } finally {
+        await after?.close();
+        await before.close();
+      }
+    });
+  });
 }
