@@ -44,7 +44,7 @@ export interface Keys {
   cursor(p: number): string;
   /** Sorted set of the live consumers (flusher threads) of this deployment, scored by when each lapses. */
   readonly members: string;
-  /** Consumer group of the flusher threads, the same name on every partition's stream. */
+  /** The consumer group of the releases before partition leases: removed from a stream by the first claim that finds it idle (claim.lua). */
   readonly group: string;
   /** Heartbeat of a live instance consuming as CONSUMER_NAME `name` (lease.lua). */
   consumer(name: string): string;
