@@ -3,7 +3,7 @@
 // shows the flusher alone (a profile of the service covers its main thread only).
 // Usage: bun bench/profile-drain.ts [N] [profile dir]    (FLUSH_* settings from the environment)
 import { loadConfig } from "../src/config";
-import { Flusher } from "../src/flusher/flusher";
+import { openFlusher } from "../src/flusher/open";
 import { Registry } from "../src/metrics";
 import { keys } from "../src/keys";
 import { backlog } from "../src/cache/read";
@@ -22,7 +22,7 @@ if (process.argv[2] === "--child") {
   });
   const k = keys("wb:", config.STREAM_PARTITIONS);
   const probe = new Redis(redisUrl!);
-  const flusher = new Flusher(config, k, 0, new Registry());
+  const flusher = openFlusher(config, k, 0, new Registry());
   const started = performance.now();
   const running = flusher.run();
   while ((await backlog(probe as WritebackRedis, k)) > 0) await Bun.sleep(20);

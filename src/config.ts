@@ -75,9 +75,9 @@ export const ConfigSchema = T.Object({
   FLUSH_BLOCK_MS: Timer(1000, 1, 60 * SECOND, "longest wait for new entries in one read"),
   // Not a timer: XAUTOCLAIM's min-idle-time. A day: an entry idle longer than that on a live
   // consumer is a stall, and MAX_LAG_MS must be at least this plus the interval.
-  FLUSH_CLAIM_IDLE_MS: Int(30 * SECOND, 100, 24 * 60 * MINUTE, "entries pending this long on another consumer are reclaimed"),
-  FLUSH_CLAIM_INTERVAL_MS: Timer(5 * SECOND, 50, 10 * MINUTE, "how often each thread looks for entries to reclaim"),
-  FLUSH_MAX_DELIVERIES: Int(20, 1, 1_000_000, "deliveries after which an entry is dead-lettered"),
+  FLUSH_CLAIM_IDLE_MS: Int(30 * SECOND, 100, 24 * 60 * MINUTE, "life of a partition's lease: a flusher thread that died or stalled has its partitions taken over by the others after this long"),
+  FLUSH_CLAIM_INTERVAL_MS: Timer(5 * SECOND, 50, 10 * MINUTE, "how often each thread renews its leases and membership (at least three times per FLUSH_CLAIM_IDLE_MS)"),
+  FLUSH_MAX_DELIVERIES: Int(20, 1, 1_000_000, "takeovers of a partition from owners that crashed on it, without progress, after which its entries are flushed one at a time and the one that crashed its owner is dead-lettered"),
   FLUSH_RETRY_MAX_MS: Timer(10 * SECOND, 10, 10 * MINUTE, "cap of the flusher's exponential backoff"),
   DB_STATEMENT_TIMEOUT_MS: Timer(10 * SECOND, 100, 10 * MINUTE, "statement_timeout and app-level deadline of one flush"),
   DB_LOCK_TIMEOUT_MS: Timer(5 * SECOND, 10, 10 * MINUTE, "lock_timeout of one flush"),
@@ -190,13 +190,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** Rules between settings, each naming the variable to change. */
 function checkCombinations(c: Config): void {
   // A dead instance's entries stay pending (and count as the oldest unpersisted write) until
-  // another instance reclaims them, up to FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS later.
+  // another instance takes its partitions over, up to FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS later.
   // A smaller MAX_LAG_MS would make one crashed instance refuse writes on every instance.
   const reclaimWithin = c.FLUSH_CLAIM_IDLE_MS + c.FLUSH_CLAIM_INTERVAL_MS;
   if (c.MAX_LAG_MS > 0 && c.MAX_LAG_MS < reclaimWithin) {
     throw new ConfigError(
       "MAX_LAG_MS",
-      `${c.MAX_LAG_MS} is below FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS (${reclaimWithin}): one crashed instance would make every instance refuse writes until its entries are reclaimed; raise MAX_LAG_MS or lower FLUSH_CLAIM_IDLE_MS`,
+      `${c.MAX_LAG_MS} is below FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS (${reclaimWithin}): one crashed instance would make every instance refuse writes until its partitions are taken over; raise MAX_LAG_MS or lower FLUSH_CLAIM_IDLE_MS`,
     );
   }
 }

@@ -29,7 +29,22 @@ export interface Keys {
    * (fence.lua, fill.lua, incr.lua). No TTL: it outlives the entries it guards.
    */
   fence(p: number): string;
-  /** Consumer group of the flusher threads, the same name on every partition's stream. */
+  /**
+   * The lease of partition `p`: who consumes it now (`<epoch>:<nonce>:<consumer>`), with a TTL
+   * its owner keeps renewing. One owner per partition at a time (partitions.ts).
+   */
+  lease(p: number): string;
+  /**
+   * Hash of partition `p`'s consumption: `id`, the last stream id committed to the database
+   * (everything up to it is persisted and trimmed); `epoch`, bumped at each claim (fencing a
+   * stalled owner); `held`, whether an owner holds it without having released it; `tries`,
+   * claims since the cursor last moved of a partition that was not released (crash loops);
+   * `suspect`, the entry being tried alone when looking for one that crashes its owner.
+   */
+  cursor(p: number): string;
+  /** Sorted set of the live consumers (flusher threads) of this deployment, scored by when each lapses. */
+  readonly members: string;
+  /** The consumer group of the releases before partition leases: removed from a stream by the first claim that finds it idle (claim.lua). */
   readonly group: string;
   /** Heartbeat of a live instance consuming as CONSUMER_NAME `name` (lease.lua). */
   consumer(name: string): string;
@@ -52,6 +67,9 @@ export function keys(prefix: string, partitions = 1): Keys {
     stream: (p) => `${tag(p)}stream`,
     dead: (p) => `${tag(p)}dead`,
     fence: (p) => `${tag(p)}fence`,
+    lease: (p) => `${tag(p)}lease`,
+    cursor: (p) => `${tag(p)}cursor`,
+    members: `${prefix}members`,
     group: `${prefix}flushers`,
     consumer: (name) => `${prefix}consumer:${name}`,
     meta: `${prefix}meta`,
@@ -68,6 +86,9 @@ export function legacyKeys(prefix: string): Keys {
     stream: () => `${prefix}stream`,
     dead: () => `${prefix}dead`,
     fence: () => `${prefix}fence`,
+    lease: () => `${prefix}lease`,
+    cursor: () => `${prefix}cursor`,
+    members: `${prefix}legacy-members`,
     group: `${prefix}flushers`,
     consumer: (name) => `${prefix}consumer:${name}`,
     meta: `${prefix}meta`,

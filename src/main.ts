@@ -6,6 +6,7 @@ import "./allocator"; // first: it may replace the process before anything start
 import { ConfigError, helpText, loadConfig, type Config } from "./config";
 import { configureLog, log } from "./log";
 import { PortInUseError, start } from "./start";
+import { mainThreadCrashPoint } from "./crash";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
   process.stdout.write(helpText());
@@ -37,6 +38,11 @@ const service = await start(config, {
   process.exit(1);
 });
 log.info("writeback listening", { port: service.port, flushWorkers: config.FLUSH_WORKERS });
+// postgres.js 3.4.9 can throw from a socket callback when its connection is terminated under a
+// pending write (TypeError ... 'write'): outside any request, so it would end the process and
+// every request with it. The flusher threads contain the same (thread.ts); so does this one.
+process.on("uncaughtException", (err) => service.contain(err));
+mainThreadCrashPoint();
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -29,11 +29,16 @@ export const DEFS = {
   },
   writeback_flush_retries_total: { kind: "counter", help: "flush attempts that failed transiently and were retried" },
   writeback_dead_letters_total: { kind: "counter", help: "entries moved to the dead-letter stream, by reason" },
-  writeback_reclaimed_entries_total: { kind: "counter", help: "entries reclaimed from idle consumers" },
+  writeback_reclaimed_entries_total: { kind: "counter", help: "entries read again after their partition was taken over from an owner that died or stalled" },
+  writeback_partition_takeovers_total: { kind: "counter", help: "partitions claimed from an owner that never released them (it died or stalled)" },
   writeback_worker_restarts_total: { kind: "counter", help: "flusher threads restarted after a failure" },
   writeback_flusher_contained_errors_total: {
     kind: "counter",
     help: "exceptions thrown from a callback (a driver's) that a flusher thread contained by reconnecting",
+  },
+  writeback_contained_errors_total: {
+    kind: "counter",
+    help: "exceptions thrown from a callback (a driver's) that the main thread contained by reconnecting its database client",
   },
   writeback_tombstones_purged_total: { kind: "counter", help: "tombstones of deleted keys purged after TOMBSTONE_RETENTION_MS" },
   writeback_cache_reads_total: { kind: "counter", help: "source=cache reads by result (hit, tombstone, miss)" },

@@ -24,6 +24,12 @@ export interface Service {
   port: number;
   /** drains the flusher for up to SHUTDOWN_GRACE_MS, then closes everything */
   stop(): Promise<void>;
+  /**
+   * An exception thrown from a callback outside any request (main.ts): in practice the
+   * database driver's socket callback after its connection broke. Counted, and the database
+   * client replaced, as the flusher threads do (thread.ts).
+   */
+  contain(err: unknown): void;
 }
 
 export interface StartOptions {
@@ -54,12 +60,13 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
   const flushers = new FlusherPool(config, o.onFatal, (keys, versions) => waiters?.committed(keys, versions));
   waiters = new PersistWaiters(store, (add, remove) => threads && flushers.watch(add, remove));
   const state = { shuttingDown: false };
+  const metrics = o.metrics ?? new Registry();
   const app = createApp({
     config,
     cache,
     store,
     waiters,
-    metrics: o.metrics ?? new Registry(),
+    metrics,
     flushers: threads ? flushers : undefined,
     state,
   });
@@ -123,5 +130,10 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
         }
       }
     })());
-  return { app, state, port: app.server?.port ?? 0, stop };
+  const contain = (err: unknown) => {
+    metrics.inc("writeback_contained_errors_total");
+    log.error("contained an exception from a callback; reconnecting the database", errorFields(err));
+    store.reset();
+  };
+  return { app, state, port: app.server?.port ?? 0, stop, contain };
 }

@@ -115,9 +115,9 @@ describe("Redis faults", () => {
     const admin = new Redis(s.redis!.url);
     // After a flush a thread pauses (FLUSH_LINGER_MS) before it blocks in its next read.
     let blocking: string[] = [];
-    await waitFor("a flusher blocked in XREADGROUP", async () => {
+    await waitFor("a flusher blocked in XREAD", async () => {
       const clients = (await admin.client("LIST")) as string;
-      blocking = clients.split("\n").filter((l) => /cmd=xreadgroup/.test(l));
+      blocking = clients.split("\n").filter((l) => /cmd=xread /.test(l));
       return blocking.length > 0;
     });
     for (const line of blocking) await admin.client("KILL", "ID", /id=(\d+)/.exec(line)![1]!);

@@ -96,6 +96,19 @@ describe("flusher threads", () => {
   });
 });
 
+describe("the main thread", () => {
+  test("an exception thrown from a driver's callback outside any request is contained: the process keeps serving, its database client is replaced", async () => {
+    s.redis = await PrivateRedis.start();
+    const svc = await start({ CRASH_POINT: "main-driver-throw" });
+    const check = new Checker();
+    for (let i = 0; i < 20; i++) await check.write(svc.base, `mt:${i}`, `v${i}`);
+    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    expect((await fetch(`${svc.base}/get/mt:3?source=db`)).status).toBe(200); // the new client reads
+    expect(await (await fetch(`${svc.base}/metrics`)).text()).toMatch(/^writeback_contained_errors_total 1$/m);
+    expect(svc.proc.exitCode).toBeNull();
+  });
+});
+
 describe("Redis restart", () => {
   test("with a large AOF: writes are accepted soon after Redis answers again", async () => {
     s.redis = await PrivateRedis.start(["--enable-debug-command", "yes", "--appendfsync", "everysec"]);

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { connect, waitReady, type WritebackRedis } from "../src/cache/redis";
 import { loadConfig, type Config } from "../src/config";
-import { Flusher } from "../src/flusher/flusher";
+import type { Flusher } from "../src/flusher/flusher";
+import { openFlusher } from "../src/flusher/open";
 import { configKeys, type Keys } from "../src/keys";
 import { Registry } from "../src/metrics";
 import { start, type Service } from "../src/start";
@@ -76,7 +77,7 @@ beforeAll(async () => {
   store = new GatedStore({ url: db.url, max: 4, statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
   await store.migrate();
   service = await start(config, { listen: false, threads: false, store, metrics: new Registry() });
-  flusher = new Flusher(config, k, 0, new Registry());
+  flusher = openFlusher(config, k, 0, new Registry());
   flushing = flusher.run();
 });
 

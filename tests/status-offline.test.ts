@@ -3,7 +3,8 @@
 // proxy of the test's own, for the routes and the flusher alike.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { loadConfig, type Config } from "../src/config";
-import { Flusher } from "../src/flusher/flusher";
+import type { Flusher } from "../src/flusher/flusher";
+import { openFlusher } from "../src/flusher/open";
 import { configKeys } from "../src/keys";
 import { Registry } from "../src/metrics";
 import { start, type Service } from "../src/start";
@@ -38,7 +39,7 @@ beforeAll(async () => {
     LOG_LEVEL: "error",
   });
   service = await start(config, { listen: false, threads: false, metrics: new Registry() });
-  flusher = new Flusher(config, configKeys(config), 0, new Registry());
+  flusher = openFlusher(config, configKeys(config), 0, new Registry());
   flushing = flusher.run();
 });
 

@@ -1,8 +1,9 @@
 // The dead-letter stream: entries the flusher gave up on, with why. The flusher moves entries
-// in (moveToDead); the operator routes list them and re-drive them once the cause is fixed.
+// in (commit.lua, with the commit that moves the cursor past them); the operator routes list
+// them and re-drive them once the cause is fixed.
 // The fields of a dead letter are those of its stream entry plus source_id, reason, error.
-// Each partition has its own dead-letter stream (in its slot, so that dead.lua moves an entry in
-// one step); ids here are partition-qualified (`<ms>-<seq>@<p>`, keys.ts), and a listing
+// Each partition has its own dead-letter stream (in its slot, so that commit.lua moves an entry
+// in one step); ids here are partition-qualified (`<ms>-<seq>@<p>`, keys.ts), and a listing
 // merges the partitions oldest first.
 import { qualify, unqualify, type Keys } from "../keys";
 import { entryFields, readEntry, type EntryFields } from "./entry";
@@ -16,21 +17,6 @@ export interface DeadLetter {
   fields: EntryFields | null;
   reason: string;
   error?: string;
-}
-
-/** Writes each letter and acknowledges its entry, atomically per script call (dead.lua). */
-export async function moveToDead(redis: WritebackRedis, k: Keys, letters: DeadLetter[]): Promise<void> {
-  for (const [p, part] of byPartition(letters, (l) => l.id)) {
-    // A few hundred letters per call: the script must not hold Redis for long.
-    for (let i = 0; i < part.length; i += 200) {
-      const args: string[] = [];
-      for (const { item: l, id } of part.slice(i, i + 200)) {
-        const fields = [...(l.fields ?? []), "source_id", l.id, "reason", l.reason, "error", l.error ?? ""];
-        args.push(id, String(fields.length), ...fields);
-      }
-      await redis.wbDead(k.stream(p), k.dead(p), k.group, ...args);
-    }
-  }
 }
 
 /** `items` grouped by the partition of their qualified id, with the stream id; malformed ids are left out. */

@@ -137,18 +137,15 @@ export async function hasLegacyStream(redis: WritebackRedis, prefix: string): Pr
 }
 
 /**
- * Deletes the old release's stream once it is empty with nothing pending, after moving its dead
- * letters to the partitions' dead-letter streams (each once, retire.lua); false while entries
- * are still there or pending (another thread is persisting them, or an old instance still writes).
+ * Deletes the old release's stream once it is empty (its flusher trims it as it commits, so
+ * empty means persisted), after moving its dead letters to the partitions' dead-letter streams
+ * (each once, retire.lua); false while entries are still there (another thread is persisting
+ * them, or an old instance still writes).
  */
 export async function retireLegacy(redis: WritebackRedis, k: Keys, prefix: string): Promise<boolean> {
   const old = legacyKeys(prefix);
   const stream = old.stream(0);
-  const [len, pending] = await Promise.all([
-    redis.xlen(stream),
-    redis.xpending(stream, old.group).catch(() => [0]) as Promise<unknown[]>,
-  ]);
-  if (len > 0 || Number(pending[0]) > 0) return false;
+  if ((await redis.xlen(stream)) > 0) return false;
   let after = "-";
   for (;;) {
     const letters = (await redis.xrange(old.dead(0), after, "+", "COUNT", 500)) as [string, string[]][];
@@ -159,6 +156,6 @@ export async function retireLegacy(redis: WritebackRedis, k: Keys, prefix: strin
     }
     after = `(${letters[letters.length - 1]![0]}`;
   }
-  await redis.del(stream, old.dead(0));
+  await redis.del(stream, old.dead(0), old.lease(0), old.cursor(0));
   return true;
 }

@@ -2,24 +2,26 @@
 // and then run by SHA (ioredis falls back to EVAL on NOSCRIPT, e.g. after a Redis restart).
 import Redis, { Cluster, type RedisOptions } from "ioredis";
 import setLua from "./set.lua" with { type: "text" };
-import ackLua from "./ack.lua" with { type: "text" };
 import redriveLua from "./redrive.lua" with { type: "text" };
-import deadLua from "./dead.lua" with { type: "text" };
 import fillLua from "./fill.lua" with { type: "text" };
 import fenceLua from "./fence.lua" with { type: "text" };
 import incrLua from "./incr.lua" with { type: "text" };
 import leaseLua from "./lease.lua" with { type: "text" };
 import valuesLua from "./values.lua" with { type: "text" };
 import retireLua from "./retire.lua" with { type: "text" };
-import forgetLua from "./forget.lua" with { type: "text" };
+import membersLua from "./members.lua" with { type: "text" };
+import claimLua from "./claim.lua" with { type: "text" };
+import renewLua from "./renew.lua" with { type: "text" };
+import releaseLua from "./release.lua" with { type: "text" };
+import suspectLua from "./suspect.lua" with { type: "text" };
+import commitLua from "./commit.lua" with { type: "text" };
+import cleanLua from "./clean.lua" with { type: "text" };
 import { errorFields, log } from "../log";
 
 /** The scripts every connection can run, by SHA. */
 export interface Scripts {
   /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, op, key and value per write... (set.lua) */
   wbSet(...args: (string | number)[]): Promise<string[]>;
-  /** numKeys, stream, cache hashes..., group, ttlMs, id count, ids..., versions... (ack.lua) */
-  wbAck(...args: (string | number)[]): Promise<number>;
   /** dead, stream, maxBacklog, minVersion, 'check' | 'move', earlier, ids... (redrive.lua): [ids moved or movable, ids expired] */
   wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, mode: "check" | "move", earlier: number, ...ids: string[]): Promise<[string[], string[]]>;
   /** cache hash, the partition's fence, value, version, TTL ms, the fence read before the database (fill.lua): 1 filled, 0 not */
@@ -38,15 +40,36 @@ export interface Scripts {
     base: string,
     fenceRead: string,
   ): Promise<string[]>;
-  wbDead(stream: string, dead: string, group: string, ...letters: string[]): Promise<number>;
   /** numKeys, cache hashes... (values.lua): value and version of each, null where absent */
   wbValues(...args: (string | number)[]): Promise<(string | null)[]>;
   /** a consumer name's key, this instance's id, TTL ms (0 = release) (lease.lua): 1 held, 0 another's */
   wbLease(key: string, id: string, ttlMs: number): Promise<number>;
   /** old dead-letter stream, a partition's dead-letter stream, a letter's id (retire.lua): 1 moved, 0 gone already */
   wbRetire(from: string, to: string, id: string): Promise<number>;
-  /** a partition's stream, group, a consumer to remove ('' = none), idle ms (0 = none) (forget.lua): consumers removed */
-  wbForget(stream: string, group: string, consumer: string, idleMs: number): Promise<number>;
+  /** members, this consumer, TTL ms (0 = leave) (members.lua): the live consumers, sorted */
+  wbMembers(members: string, consumer: string, ttlMs: number): Promise<string[]>;
+  /** lease, cursor, stream, consumer, CONSUMER_NAME, process id, TTL ms, old group, idle ms (claim.lua): null, or token, cursor, tries, suspect, reach */
+  wbClaim(
+    lease: string,
+    cursor: string,
+    stream: string,
+    consumer: string,
+    name: string,
+    process: string,
+    ttlMs: number,
+    oldGroup: string,
+    idleMs: number,
+  ): Promise<(string | number)[] | null>;
+  /** numKeys, leases..., TTL ms, tokens... (renew.lua): 1 held / 0 lost per lease */
+  wbRenew(...args: (string | number)[]): Promise<number[]>;
+  /** numKeys, lease and cursor of each..., tokens... (release.lua): how many were released */
+  wbRelease(...args: (string | number)[]): Promise<number>;
+  /** lease, cursor, token, entry id (suspect.lua): 1, or 0 when the lease is gone */
+  wbSuspect(lease: string, cursor: string, token: string, id: string): Promise<number>;
+  /** numKeys, lease/cursor/stream/dead of each partition..., then per partition its arguments (commit.lua): 1 / 0 per partition */
+  wbCommit(...args: (string | number)[]): Promise<number[]>;
+  /** numKeys, streams..., fences..., cache hashes..., TTL ms, stream count, version and stream index of each hash (clean.lua) */
+  wbClean(...args: (string | number)[]): Promise<number>;
 }
 
 /** A connection to one Redis, or to a Redis Cluster (ioredis's Cluster client), with the scripts. */
@@ -145,16 +168,20 @@ export function connect(target: string | RedisTarget, role: ConnectionRole, comm
     redis = new Redis(url, { ...options, ...common }) as WritebackRedis;
   }
   redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
-  redis.defineCommand("wbAck", { lua: ackLua }); // the key count comes first in each call
   redis.defineCommand("wbFill", { numberOfKeys: 2, lua: fillLua });
   redis.defineCommand("wbFence", { numberOfKeys: 1, lua: fenceLua });
   redis.defineCommand("wbIncr", { numberOfKeys: 3, lua: incrLua });
   redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
-  redis.defineCommand("wbDead", { numberOfKeys: 2, lua: deadLua });
   redis.defineCommand("wbLease", { numberOfKeys: 1, lua: leaseLua });
   redis.defineCommand("wbValues", { lua: valuesLua }); // the key count comes first in each call
   redis.defineCommand("wbRetire", { numberOfKeys: 2, lua: retireLua });
-  redis.defineCommand("wbForget", { numberOfKeys: 1, lua: forgetLua });
+  redis.defineCommand("wbMembers", { numberOfKeys: 1, lua: membersLua });
+  redis.defineCommand("wbClaim", { numberOfKeys: 3, lua: claimLua });
+  redis.defineCommand("wbRenew", { lua: renewLua }); // the key count comes first in each call
+  redis.defineCommand("wbRelease", { lua: releaseLua }); // the key count comes first in each call
+  redis.defineCommand("wbSuspect", { numberOfKeys: 2, lua: suspectLua });
+  redis.defineCommand("wbCommit", { lua: commitLua }); // the key count comes first in each call
+  redis.defineCommand("wbClean", { lua: cleanLua }); // the key count comes first in each call
   // Errors also surface on the commands that fail; without a listener an 'error' event would
   // crash the process. Logged at most once per interval, so an outage is visible, not a flood.
   let lastLogged = 0;

@@ -3,7 +3,8 @@ import type { Config } from "../config";
 import type { Snapshot } from "../metrics";
 
 export type ToThread =
-  | { type: "start"; config: Config; index: number }
+  /** `processId`: this process's life (open.ts), the same for every thread */
+  | { type: "start"; config: Config; index: number; processId: string }
   | { type: "drain"; graceMs: number }
   /** keys that requests start or stop waiting on (?wait=persisted): the thread reports their commits */
   | { type: "watch"; add: string[]; remove: string[] };

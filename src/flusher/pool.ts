@@ -7,6 +7,7 @@ import { Registry, type Snapshot } from "../metrics";
 import { FLUSHER_THREAD_URL } from "../thread-url";
 import { backoffMs } from "./backoff";
 import type { FromThread, ToThread } from "./messages";
+import { PROCESS_ID } from "./open";
 
 interface Slot {
   worker?: Worker;
@@ -90,7 +91,7 @@ export class FlusherPool {
     worker.addEventListener("close", () => {
       if (!slot.stopped) this.replace(index, worker);
     });
-    worker.postMessage({ type: "start", config: this.config, index } satisfies ToThread);
+    worker.postMessage({ type: "start", config: this.config, index, processId: PROCESS_ID } satisfies ToThread);
     if (this.watched.size > 0) worker.postMessage({ type: "watch", add: [...this.watched], remove: [] } satisfies ToThread);
   }
 

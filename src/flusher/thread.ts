@@ -8,7 +8,8 @@ import { setPriority } from "node:os";
 import { configureLog, errorFields, log } from "../log";
 import { Registry } from "../metrics";
 import { FatalError } from "../fatal";
-import { Flusher } from "./flusher";
+import type { Flusher } from "./flusher";
+import { openFlusher } from "./open";
 import { drainLegacy } from "./upgrade";
 import type { FromThread, ToThread } from "./messages";
 import { CommitWatch, type Commit } from "./watch";
@@ -63,9 +64,9 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
     };
     (async () => {
       // The old release's stream first (upgrade.ts); a stop during it ends the thread.
-      if (!(await drainLegacy(config, msg.index, metrics, track))) return;
+      if (!(await drainLegacy(config, msg.index, msg.processId, metrics, track))) return;
       if (stopAsked !== undefined) return;
-      const f = new Flusher(config, configKeys(config), msg.index, metrics, { claimOwner: true });
+      const f = openFlusher(config, configKeys(config), msg.index, metrics, { claimOwner: true }, msg.processId);
       f.onCommitted = (rows) => report(watch.committed(rows));
       track(f);
       await f.run();

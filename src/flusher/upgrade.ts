@@ -12,15 +12,16 @@ import { connect } from "../cache/redis";
 import { configKeys, legacyKeys } from "../keys";
 import { log } from "../log";
 import type { Registry } from "../metrics";
-import { Flusher } from "./flusher";
+import type { Flusher } from "./flusher";
+import { openFlusher } from "./open";
 
 /** Drains the old release's stream, if there is one; `track` is told which flusher runs, so a stop can reach it. Resolves false when a stop cut it short. */
-export async function drainLegacy(config: Config, index: number, metrics: Registry, track: (f: Flusher | undefined) => void): Promise<boolean> {
+export async function drainLegacy(config: Config, index: number, processId: string, metrics: Registry, track: (f: Flusher | undefined) => void): Promise<boolean> {
   const redis = connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "flusher", config.REDIS_COMMAND_TIMEOUT_MS);
   try {
     for (let round = 0; await hasLegacyStream(redis, config.KEY_PREFIX); round++) {
       if (round === 0) log.info("draining the write stream of the release before partitions", { thread: index });
-      const f = new Flusher(config, legacyKeys(config.KEY_PREFIX), index, metrics, { claimOwner: true, upgrade: true });
+      const f = openFlusher(config, legacyKeys(config.KEY_PREFIX), index, metrics, { claimOwner: true, upgrade: true }, processId);
       track(f);
       const drained = await f.run();
       await f.close();

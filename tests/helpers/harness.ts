@@ -4,7 +4,8 @@ import postgres from "postgres";
 import { backlog } from "../../src/cache/read";
 import { connect, waitReady, type WritebackRedis } from "../../src/cache/redis";
 import { loadConfig, type Config } from "../../src/config";
-import { Flusher } from "../../src/flusher/flusher";
+import type { Flusher } from "../../src/flusher/flusher";
+import { openFlusher } from "../../src/flusher/open";
 import { configKeys, type Keys } from "../../src/keys";
 import { Registry } from "../../src/metrics";
 import { start } from "../../src/start";
@@ -76,7 +77,7 @@ export async function harness(dbUrl: string, env: Record<string, string> = {}): 
         body: JSON.stringify({ key, value }),
       }),
     startFlusher(index = 0) {
-      const f = new Flusher(config, k, index, metrics);
+      const f = openFlusher(config, k, index, metrics);
       flushers.push({ f, done: f.run() });
       return f;
     },

@@ -1,7 +1,7 @@
 // The write path and the flusher against real Redis and Postgres: atomic versions under
 // concurrency, coalescing, the version guard, trimming, dead letters and recovery.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ackArgs } from "../../src/cache/group";
+import { RedisLog } from "../../src/cache/partitions";
 import { coalesce } from "../../src/flusher/coalesce";
 import { harness, waitForDb, type Harness } from "../helpers/harness";
 import { createDatabase } from "../../src/testing/services";
@@ -60,31 +60,36 @@ export function flusherSuite(target: () => Record<string, string>): void {
       }
     });
 
-    test("acknowledged entries are removed from the stream: it drains to zero", async () => {
+    test("committed entries are removed from the stream: it drains to zero, and the cursor is at the last one", async () => {
       for (let i = 0; i < 300; i++) await h.post(`trim:${i % 50}`, `v${i}`);
+      const last = (await h.redis.xrevrange(h.keys.stream(0), "+", "-", "COUNT", 1))[0]![0];
       await waitFor("stream drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
-      const pending = (await h.redis.xpending(h.keys.stream(0), h.keys.group)) as [number];
-      expect(pending[0]).toBe(0);
+      await waitFor("cursor at the last entry", async () => (await h.redis.hget(h.keys.cursor(0), "id")) === last);
+      expect(await h.redis.xinfo("GROUPS", h.keys.stream(0))).toEqual([]); // no per-entry bookkeeping
     });
 
-    test("acknowledging trims below the oldest entry still pending, never past it", async () => {
-      const stream = `${h.keys.stream(0)}:trim`;
-      const group = "g";
-      const add = () => h.redis.xadd(stream, "*", "k", "x", "v", "1", "ver", "1") as Promise<string>;
+    test("a commit moves the cursor and trims up to the last entry read, never past it, and only under the lease it was read with", async () => {
+      const k = { ...h.keys, stream: () => `${h.keys.stream(0)}:trim`, lease: () => `${h.keys.lease(0)}:trim`, cursor: () => `${h.keys.cursor(0)}:trim` };
+      const log = new RedisLog(h.redis, k, 1000);
+      const add = () => h.redis.xadd(k.stream(), "*", "k", "x", "v", "1", "ver", "1") as Promise<string>;
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) ids.push(await add());
-      await h.redis.xgroup("CREATE", stream, group, "0");
-      await h.redis.xreadgroup("GROUP", group, "a", "COUNT", 3, "STREAMS", stream, ">"); // a holds 1-3
-      await h.redis.xreadgroup("GROUP", group, "b", "COUNT", 3, "STREAMS", stream, ">"); // b holds 4-6
-      const undelivered = await add();
-      // b's batch is persisted first: a's older pending entries keep everything from them on.
-      expect(await h.redis.wbAck(...ackArgs({ ...h.keys, stream: () => stream }, group, ids.slice(3).map((id) => ({ p: 0, id }))))).toBe(0);
-      expect(await h.redis.xlen(stream)).toBe(7);
-      // a's batch too: all six go; the entry nobody has read yet stays.
-      expect(await h.redis.wbAck(...ackArgs({ ...h.keys, stream: () => stream }, group, ids.slice(0, 3).map((id) => ({ p: 0, id }))))).toBe(6);
-      const left = (await h.redis.xrange(stream, "-", "+")).map(([id]) => id);
-      expect(left).toEqual([undelivered]);
-      await h.redis.del(stream);
+      const claim = (await log.claim(0, { consumer: "trim-0", name: "trim", process: "a" }, 60_000))!;
+      expect(claim).toMatchObject({ cursor: "0-0", tries: 0 });
+      // A commit of the first three under the lease: they go; the rest stays.
+      expect(await log.commit([{ p: 0, token: claim.token, upTo: `${ids[2]}@0`, dead: [] }])).toEqual([]);
+      expect((await h.redis.xrange(k.stream(), "-", "+")).map(([id]) => id)).toEqual(ids.slice(3));
+      // The lease passes to another owner (a stall past its life): the old token commits nothing.
+      await h.redis.del(k.lease());
+      const next = (await log.claim(0, { consumer: "other-0", name: "other", process: "b" }, 60_000))!;
+      expect(next.cursor).toBe(ids[2]!);
+      expect(await log.commit([{ p: 0, token: claim.token, upTo: `${ids[5]}@0`, dead: [] }])).toEqual([0]);
+      expect(await h.redis.xlen(k.stream())).toBe(3);
+      expect(await h.redis.hget(k.cursor(), "id")).toBe(ids[2]!);
+      // The cursor never moves back.
+      expect(await log.commit([{ p: 0, token: next.token, upTo: `${ids[0]}@0`, dead: [] }])).toEqual([]);
+      expect(await h.redis.hget(k.cursor(), "id")).toBe(ids[2]!);
+      await h.redis.del(k.stream(), k.lease(), k.cursor());
     });
 
     test("the version guard: an older batch never overwrites a newer row", async () => {
@@ -247,35 +252,58 @@ export function flusherSuite(target: () => Record<string, string>): void {
       }
     });
 
-    test("entries left pending by a dead consumer are reclaimed and persisted", async () => {
-      const h = await harness(dbUrl, { ...target(), FLUSH_CLAIM_IDLE_MS: "200", FLUSH_CLAIM_INTERVAL_MS: "100" });
+    test("a partition whose owner died is taken over once its lease lapses, and read again from the cursor", async () => {
+      const h = await harness(dbUrl, { ...target(), FLUSH_CLAIM_IDLE_MS: "300", FLUSH_CLAIM_INTERVAL_MS: "100" });
       try {
         const v = await versionOf(await h.post("orphan", "x"));
-        await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
-        // A consumer that read the entry and died before persisting it.
-        await h.redis.xreadgroup("GROUP", h.keys.group, "dead-consumer", "COUNT", 10, "STREAMS", h.keys.stream(0), ">");
+        // An owner that claimed the partition, read the entry and died before committing it.
+        const dead = await new RedisLog(h.redis, h.keys, 1000).claim(0, { consumer: "dead-0", name: "dead", process: "gone" }, 300);
+        expect(dead).toBeDefined();
         h.startFlusher();
         await waitForDb(h.store, "orphan", v);
         expect(h.metrics.values["writeback_reclaimed_entries_total"]).toBe(1);
+        expect(h.metrics.values["writeback_partition_takeovers_total"]).toBe(1);
         await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
       } finally {
         await h.close();
       }
     });
 
-    test("an entry delivered more than FLUSH_MAX_DELIVERIES times is dead-lettered", async () => {
+    /** The state owners that kept crashing on `id` leave behind (claim.lua): held, tries, and the entry they last flushed alone. */
+    const crashedOn = (h: Harness, id: string, tries: number) => h.redis.hset(h.keys.cursor(0), "id", "0-0", "epoch", "5", "held", "1", "tries", String(tries), "suspect", id);
+
+    test("an entry its owners crashed on more than FLUSH_MAX_DELIVERIES times is dead-lettered; the entries beside it persist", async () => {
       const h = await harness(dbUrl, { ...target(), FLUSH_MAX_DELIVERIES: "2" });
       try {
         await h.post("crashy", "x");
-        await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
-        // Three lives of consumer <CONSUMER_NAME>-0 that each read the entry and crashed.
-        await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), ">");
-        await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), "0");
-        h.startFlusher(0); // its pending re-read is the third delivery
+        const after = await versionOf(await h.post("crash:after", "b"));
+        const [crashy] = (await h.redis.xrange(h.keys.stream(0), "-", "+")).map(([id]) => id);
+        await crashedOn(h, crashy!, 2); // this start is the third try
+        h.startFlusher(0);
         await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead(0))) === 1);
         const fields = (await h.redis.xrange(h.keys.dead(0), "-", "+"))[0]![1];
         expect(fields).toContain("too many deliveries");
+        await waitForDb(h.store, "crash:after", after);
         expect(await h.store.get("crashy")).toBeUndefined();
+        await waitFor("tries start over", async () => (await h.redis.hget(h.keys.cursor(0), "tries")) === "0");
+      } finally {
+        await h.close();
+      }
+    });
+
+    test("a partition whose owners crashed too often is flushed one entry at a time up to where they reached, then in batches again", async () => {
+      const h = await harness(dbUrl, { ...target(), FLUSH_MAX_DELIVERIES: "1" });
+      try {
+        for (let i = 0; i < 5; i++) await h.post(`alone:${i}`, "x");
+        await crashedOn(h, "", 1);
+        h.startFlusher(0);
+        await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
+        for (let i = 0; i < 5; i++) expect(await h.store.get(`alone:${i}`)).toMatchObject({ value: "x" });
+        expect(h.metrics.values["writeback_batches_total"]).toBe(5); // one per entry
+        await waitFor("tries start over", async () => (await h.redis.hget(h.keys.cursor(0), "tries")) === "0");
+        const v = await versionOf(await h.post("alone:later", "y"));
+        await waitForDb(h.store, "alone:later", v);
+        expect(await h.redis.xlen(h.keys.dead(0))).toBe(0);
       } finally {
         await h.close();
       }
@@ -350,9 +378,9 @@ export function flusherSuite(target: () => Record<string, string>): void {
       const h = await harness(dbUrl, { ...target(), FLUSH_MAX_DELIVERIES: "1" });
       try {
         await h.post("dl:tired", "its value".repeat(100));
-        await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0", "MKSTREAM");
-        await h.redis.xreadgroup("GROUP", h.keys.group, `${h.config.CONSUMER_NAME}-0`, "STREAMS", h.keys.stream(0), ">");
-        h.startFlusher(0); // its pending re-read is the second delivery
+        const id = (await h.redis.xrange(h.keys.stream(0), "-", "+"))[0]![0];
+        await h.redis.hset(h.keys.cursor(0), "id", "0-0", "held", "1", "tries", "1", "suspect", id!);
+        h.startFlusher(0); // its claim is the second try
         await waitFor("dead-lettered", async () => (await h.redis.xlen(h.keys.dead(0))) === 1);
         const list = (await (await h.request("/dead-letters")).json()) as { deadLetters: { key: string; value: string | null; reason: string }[] };
         expect(list.deadLetters[0]).toMatchObject({ key: "dl:tired", value: "its value".repeat(100), reason: "too many deliveries" });
@@ -380,44 +408,36 @@ export function flusherSuite(target: () => Record<string, string>): void {
   });
 
   describe("memory", () => {
-    const consumersOf = async (h: Harness) => {
-      const rows = (await h.redis.xinfo("CONSUMERS", h.keys.stream(0), h.keys.group)) as (string | number)[][];
-      return rows.map((r) => ({ name: String(r[r.indexOf("name") + 1]), pending: Number(r[r.indexOf("pending") + 1]) }));
-    };
-
-    test("flusher threads that stop drained leave no consumer in the stream (each costs it memory)", async () => {
+    test("flusher threads that stop drained give their partitions back and leave the members", async () => {
       const h = await harness(dbUrl, target());
       try {
         const flushers = [h.startFlusher(0), h.startFlusher(1)];
         for (let i = 0; i < 50; i++) expect((await h.post(`leave:${i}`, "x")).status).toBe(200);
         await waitFor("flushed", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
         const names = flushers.map((f) => f.consumer);
-        expect((await consumersOf(h)).map((c) => c.name)).toEqual(expect.arrayContaining(names));
+        expect(await h.redis.zrange(h.keys.members, "0", "-1")).toEqual(expect.arrayContaining(names));
         await h.drainFlushers(5000);
-        expect((await consumersOf(h)).filter((c) => names.includes(c.name))).toEqual([]);
+        expect(await h.redis.zrange(h.keys.members, "0", "-1")).toEqual([]);
+        expect(await h.redis.exists(h.keys.lease(0))).toBe(0);
+        expect(await h.redis.hget(h.keys.cursor(0), "held")).toBe("0"); // released, not crashed: no try counted
         for (let i = 0; i < 50; i++) expect(await h.store.get(`leave:${i}`)).toMatchObject({ value: "x" });
       } finally {
         await h.close();
       }
     });
 
-    test("idle consumers are removed only when nothing is pending on them", async () => {
-      const { ConsumerGroup } = await import("../../src/cache/group");
-      const h = await harness(dbUrl, target());
+    test("the consumer group of the release before leases is removed once none of its consumers is active, and its pending entries are persisted", async () => {
+      const h = await harness(dbUrl, { ...target(), FLUSH_CLAIM_IDLE_MS: "300", FLUSH_CLAIM_INTERVAL_MS: "100" });
       try {
-        const group = new ConsumerGroup(h.redis, h.keys, "forget-test");
-        await group.ensure();
-        const stream = h.keys.stream(0);
-        expect((await h.post("forget:1", "x")).status).toBe(200);
-        // "holder" was delivered the write and never acknowledged it (a killed instance before its entries were claimed).
-        await h.redis.xreadgroup("GROUP", h.keys.group, "holder", "COUNT", 10, "STREAMS", stream, ">");
-        await h.redis.xgroup("CREATECONSUMER", stream, h.keys.group, "empty");
-        await Bun.sleep(100);
-        expect(await group.forget("", 50)).toBe(1);
-        expect(await consumersOf(h)).toEqual([{ name: "holder", pending: 1 }]);
-        // Its own name, when it holds something, is kept too.
-        expect(await new ConsumerGroup(h.redis, h.keys, "holder").forget("holder", 0)).toBe(0);
-        expect((await consumersOf(h)).map((c) => c.name)).toEqual(["holder"]);
+        const v = await versionOf(await h.post("old:1", "x"));
+        // An instance of the earlier release read the write and was stopped before acknowledging it.
+        await h.redis.xgroup("CREATE", h.keys.stream(0), h.keys.group, "0");
+        await h.redis.xreadgroup("GROUP", h.keys.group, "old-instance", "COUNT", 10, "STREAMS", h.keys.stream(0), ">");
+        await Bun.sleep(400); // idle past FLUSH_CLAIM_IDLE_MS
+        h.startFlusher(0);
+        await waitForDb(h.store, "old:1", v);
+        expect(await h.redis.xinfo("GROUPS", h.keys.stream(0))).toEqual([]);
+        await waitFor("drained", async () => (await h.redis.xlen(h.keys.stream(0))) === 0);
       } finally {
         await h.close();
       }
