@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { FatalError } from "../fatal";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
-import { connect, waitReady, type RedisTarget, type WritebackRedis } from "./redis";
+import { waitReady, type WritebackRedis } from "./redis";
 
 export const LEASE_TTL_MS = 3000;
 export const LEASE_RENEW_MS = 1000;
@@ -22,18 +22,16 @@ export class ConsumerInUseError extends FatalError {
 
 export class ConsumerLease {
   readonly id = randomUUID();
-  private redis: WritebackRedis;
   private key: string;
   private renewer?: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(
-    target: RedisTarget,
+    /** a fail-fast connection of its own (connect(..., "api", ...)), which release() disconnects */
+    private redis: WritebackRedis,
     k: Keys,
     private name: string,
-    commandTimeoutMs: number,
   ) {
-    this.redis = connect(target, "api", commandTimeoutMs);
     this.key = k.consumer(name);
   }
 

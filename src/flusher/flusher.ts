@@ -20,7 +20,7 @@ import { errorFields, log } from "../log";
 import type { Registry } from "../metrics";
 import type { Store } from "../store/store";
 import { backoffMs } from "./backoff";
-import { READ_CHUNK } from "./chunks";
+import { READ_CHUNK } from "../tuning";
 import type { EntryRow } from "./coalesce";
 import { crashPoint } from "../crash";
 import { Ownership, type Owned } from "./ownership";

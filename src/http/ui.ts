@@ -4,7 +4,7 @@
 // this host to localhost: auth.ts): the page asks for the token once and keeps it for the tab.
 // Opened as http://localhost:<port>/ui (or 127.0.0.1, [::1]), its requests carry that Host.
 import { Elysia } from "elysia";
-import { redisUnavailable } from "../errors";
+import { cacheFailed } from "./failures";
 import type { Guards } from "./auth";
 import type { Deps } from "./deps";
 import { docs } from "./openapi";
@@ -26,9 +26,7 @@ export function uiRoutes(d: Deps, guard: Guards) {
       async ({ request, server }) => {
         guard.admin(request, server);
         history.touch();
-        const [stats, deadLetters] = await Promise.all([d.cache.stats(), d.cache.deadLetters(50)]).catch(() => {
-          throw redisUnavailable();
-        });
+        const [stats, deadLetters] = await Promise.all([d.cache.stats(), d.cache.deadLetters(50)]).catch(cacheFailed());
         return {
           now: Date.now(),
           backlog: stats.backlog,
