@@ -24,7 +24,7 @@ export interface Keys {
   dead(p: number): string;
   /**
    * Counter of partition `p` that changes whenever one of its cache entries is made clean
-   * (given a TTL, ack.lua), i.e. may vanish. A value read from the database enters the cache,
+   * (given a TTL, clean.lua), i.e. may vanish. A value read from the database enters the cache,
    * or becomes the base of an increment, only if it did not change since before that read
    * (fence.lua, fill.lua, incr.lua). No TTL: it outlives the entries it guards.
    */

@@ -140,7 +140,7 @@ export class ApiCache {
 
   /**
    * Whether the key's cache entry is known to be clean: its version committed to the database
-   * (ack.lua or a fill gave it its TTL). With CACHE_TTL_MS=0 no entry carries a TTL, so the
+   * (clean.lua or a fill gave it its TTL). With CACHE_TTL_MS=0 no entry carries a TTL, so the
    * cache cannot tell: false.
    */
   async isClean(key: string): Promise<boolean> {

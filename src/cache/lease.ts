@@ -1,5 +1,5 @@
 // The consumer name's lease: two live instances must never consume under one CONSUMER_NAME
-// (each would re-read and acknowledge the other's pending entries as its own). An instance
+// (each would take the other's partition leases as an earlier life of its own, claim.lua, and both would consume them). An instance
 // takes the name's heartbeat key before its flusher threads start, renews it every
 // LEASE_RENEW_MS, and gives it back when it stops. A second instance with the same name finds
 // the key renewed and refuses to start; an instance that was killed leaves a key that

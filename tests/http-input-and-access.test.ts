@@ -1,4 +1,4 @@
-// The HTTP layer's defects found by review (issue 8): strict UTF-8, keys in URLs, counted
+// What the HTTP layer accepts and who may call it: strict UTF-8, keys in URLs, counted
 // rejections, readiness without internals, redrive that needs to be asked for, and tokens.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApiCache } from "../src/cache/api";
