@@ -10,10 +10,7 @@ import type { Deps } from "./deps";
 import { docs } from "./openapi";
 import { registryOf } from "./ops";
 import { StatusHistory } from "./status";
-import html from "./ui.html" with { type: "text" };
-
-// bun-types declares .html imports as HTML bundles; with type "text" it is the file's text.
-const page = html as unknown as string;
+import page from "./ui.html" with { type: "text" };
 
 export function uiRoutes(d: Deps, guard: Guards) {
   const history = new StatusHistory(() => registryOf(d));
