@@ -35,7 +35,7 @@ import { Upkeep } from "./upkeep";
 export interface FlusherOptions {
   /** refuse to run when the database belongs to another KEY_PREFIX (the process does; tests that share a database do not) */
   claimOwner?: boolean;
-  /** drain the log once and stop, owning every partition (the one-stream upgrade, upgrade.ts) */
+  /** drain the log once and stop, owning every partition (the one-stream upgrade, src/legacy/drain.ts) */
   upgrade?: boolean;
 }
 

@@ -151,3 +151,8 @@ describe("rules between settings and derived values", () => {
     expect(loadConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
   });
 });
+
+test("DATABASE_URL's pattern is the stores' (src/store/open.ts STORE_URL): one rule, checked until it has one home", async () => {
+  const { STORE_URL } = await import("../../src/store/open");
+  expect((ConfigSchema.properties.DATABASE_URL as { pattern?: string }).pattern).toBe(STORE_URL);
+});
