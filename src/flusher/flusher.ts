@@ -84,6 +84,9 @@ export class Flusher {
       max: 1,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+      // migrate() refuses a database that could never take a row of these (exit 2)
+      maxKeyBytes: config.MAX_KEY_BYTES,
+      maxValueBytes: config.MAX_VALUE_BYTES,
     });
     this.entrySize = config.MAX_KEY_BYTES + config.MAX_VALUE_BYTES;
   }
@@ -375,7 +378,7 @@ export class Flusher {
       const failed = new Set(result.failed.map((f) => f.row));
       committed = rows.filter((r) => !failed.has(r));
       this.onCommitted?.(committed);
-      if (result.timeoutSplits > 0) log.warn("statements too slow or too large were split", { splits: result.timeoutSplits });
+      if (result.splits > 0) log.warn("statements too slow or too large were split", { splits: result.splits });
       this.metrics.inc("writeback_flushed_rows_total", undefined, result.written + result.skipped);
       this.metrics.inc("writeback_guard_skipped_rows_total", undefined, result.skipped);
       this.metrics.inc("writeback_batches_total");
