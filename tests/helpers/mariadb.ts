@@ -30,7 +30,11 @@ export class PrivateMariaDb {
     const asRoot = process.getuid?.() === 0 ? ["--user=root"] : [];
     const common = ["--no-defaults", `--datadir=${dir}/data`, ...asRoot, "--innodb-log-file-size=8M"];
     const install = Bun.spawn(["mariadb-install-db", ...common, "--auth-root-authentication-method=normal", "--skip-test-db"], { stdout: "pipe", stderr: "pipe" });
-    if ((await install.exited) !== 0) throw new Error(`mariadb-install-db failed: ${await new Response(install.stderr).text()}`);
+    if ((await install.exited) !== 0) {
+      const err = await new Response(install.stderr).text();
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`mariadb-install-db failed: ${err}`);
+    }
     const port = await freePort();
     const proc = Bun.spawn(
       ["mariadbd", ...common, `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, `--port=${port}`, "--bind-address=127.0.0.1", "--innodb-buffer-pool-size=32M"],
