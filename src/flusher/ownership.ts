@@ -65,6 +65,7 @@ export class Ownership {
   /** Joins the members, then renews membership and leases every `renewMs` until stop(). */
   async start(): Promise<void> {
     await this.heartbeat();
+    if (this.timer) return; // a retried setup: the timer runs already
     this.timer = setInterval(() => {
       this.heartbeat().catch((err) => log.debug("could not renew the partition leases", { consumer: this.consumer, ...errorFields(err) }));
     }, this.s.renewMs);
