@@ -120,6 +120,24 @@ export class Ownership {
     this.nextClaim = stillMissing ? Date.now() + CLAIM_RETRY_MS : 0;
   }
 
+  /**
+   * Claims every partition nobody holds now (one given back but not yet claimed by its next
+   * owner, or one whose owner's lease lapsed), whoever it is assigned to: a thread that is
+   * stopping drains those too before it says it stopped drained. Returns whether it took any.
+   */
+  async sweep(): Promise<boolean> {
+    let took = false;
+    for (let p = 0; p < this.log.partitions; p++) {
+      if (this.owned.has(p)) continue;
+      const claim = await this.log.claim(p, this.who, this.s.ttlMs);
+      if (claim) {
+        this.take(claim);
+        took = true;
+      }
+    }
+    return took;
+  }
+
   private take(c: Claim): void {
     const o: Owned = { p: c.p, token: c.token, committed: c.cursor, next: c.cursor };
     if (c.tries > 0) {
