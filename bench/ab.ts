@@ -4,6 +4,7 @@
 //
 //   bun bench/ab.ts drain [N] [rounds] '{"A":{...},"B":{...}}'   N distinct keys drained per run, with B-pg
 //   bun bench/ab.ts write [rounds] '{"A":{...},"B":{...}}'       POST /set peak (wrk, 256 connections, 10 s)
+//   bun bench/ab.ts redis [N] [rounds] '{"A":{...},"B":{...}}'   Redis's CPU per write: N distinct keys by POST /mset, then N/5 POST /set over 100 hot keys
 //
 // Every run starts on an emptied Redis and table; the order of the variants swaps every
 // round. A drain run prints the CPU per entry of writeback, Redis and Postgres, the busiest
@@ -15,12 +16,14 @@ import { upsertCeiling } from "./baselines/pg";
 import { BINARY, BenchEnv } from "./lib/env";
 import { sampleMaxRss, threadCpuMicros } from "./lib/procfs";
 import { wrk } from "./lib/wrk";
+import { commandLine, measure, msetDistinct, setHot } from "./scenarios/redis-cost";
 
 const [mode, ...rest] = process.argv.slice(2);
-if (mode !== "drain" && mode !== "write") throw new Error("usage: bun bench/ab.ts drain|write ... (see the file's header)");
-const n = mode === "drain" ? Number(rest[0] ?? 300_000) : 0;
-const rounds = Number(rest[mode === "drain" ? 1 : 0] ?? 3);
-const variants = JSON.parse(rest[mode === "drain" ? 2 : 1] ?? '{"current":{}}') as Record<string, Record<string, string>>;
+if (mode !== "drain" && mode !== "write" && mode !== "redis") throw new Error("usage: bun bench/ab.ts drain|write|redis ... (see the file's header)");
+const sized = mode !== "write";
+const n = sized ? Number(rest[0] ?? 300_000) : 0;
+const rounds = Number(rest[sized ? 1 : 0] ?? 3);
+const variants = JSON.parse(rest[sized ? 2 : 1] ?? '{"current":{}}') as Record<string, Record<string, string>>;
 const names = Object.keys(variants);
 
 const env = await BenchEnv.create({});
@@ -40,6 +43,15 @@ try {
         { cmd: [BIN ?? BINARY] },
       );
       try {
+        if (mode === "redis") {
+          const d = await measure(env, n, () => msetDistinct(wb, n, (i) => `ab${r}:${i}`));
+          const h = await measure(env, Math.round(n / 5), () => setHot(wb, Math.round(n / 5), 100));
+          console.log(`round ${r} ${name}: Redis CPU µs per write: distinct ${d.cpuPerWrite.toFixed(2)}, hot ${h.cpuPerWrite.toFixed(2)}`);
+          console.log(`  distinct: ${commandLine(d)}\n  hot: ${commandLine(h)}`);
+          results.set(`${name} distinct`, [...(results.get(`${name} distinct`) ?? []), d.cpuPerWrite]);
+          results.set(`${name} hot`, [...(results.get(`${name} hot`) ?? []), h.cpuPerWrite]);
+          continue;
+        }
         if (mode === "write") {
           await wrk({ url: wb.base, seconds: 3, connections: 256, threads: 1, runId: `abw${r}${name}` });
           const rss = sampleMaxRss(wb.proc.pid);
@@ -79,7 +91,8 @@ try {
   }
   for (const [name, rates] of results) {
     const sorted = [...rates].sort((a, b) => a - b);
-    console.log(`${name}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)}/s (${rates.map((x) => x.toFixed(0)).join(", ")})`);
+    const f = (x: number) => (mode === "redis" ? x.toFixed(2) : x.toFixed(0));
+    console.log(`${name}: median ${f(sorted[Math.floor(sorted.length / 2)]!)}${mode === "redis" ? " µs" : "/s"} (${rates.map(f).join(", ")})`);
   }
 } finally {
   await env.close();

@@ -110,7 +110,7 @@ describe("metrics and readiness", () => {
       const r = await app.handle(new Request("http://localhost/ready"));
       const text = await r.text();
       expect(r.status).toBe(503);
-      expect(JSON.parse(text).checks).toEqual({ redis: "ok", postgres: "unreachable" });
+      expect(JSON.parse(text).checks).toEqual({ redis: "ok", postgres: "database_missing" });
       expect(text).not.toContain("does not exist");
     } finally {
       cache.disconnect();

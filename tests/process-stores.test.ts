@@ -2,6 +2,9 @@
 // row the store rejects. The same cases for Postgres, MySQL/MariaDB and SQLite.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { openStore } from "../src/store/open";
 import { sqlitePath } from "../src/store/sqlite/store";
@@ -158,4 +161,53 @@ describe.each(STORE_KINDS)("on %s", (kind) => {
       const ready = (await (await fetch(`${svc.base}/ready`)).json()) as { checks: Record<string, string> };
       expect(ready.checks[kind]).toBe("ok"); // /ready names the store
     }));
+
+  test("a database that does not exist: /ready says database_missing and the log how to create it; once created, the writes land", async () => {
+    // Postgres and MySQL: a database name never created on the server; SQLite: a file in a
+    // directory that does not exist (writeback creates the file, never its directory).
+    let url: string;
+    let create: () => Promise<void>;
+    let cleanup: () => Promise<void>;
+    if (kind === "sqlite") {
+      const dir = mkdtempSync(join(tmpdir(), "wbmissing-"));
+      url = `sqlite://${dir}/data/app.db`;
+      create = async () => void mkdirSync(`${dir}/data`);
+      cleanup = async () => rmSync(dir, { recursive: true, force: true });
+    } else {
+      const existing = await createStoreDatabase(kind);
+      const name = `wbtest_missing_${Math.random().toString(36).slice(2, 8)}`;
+      const u = new URL(existing.url);
+      u.pathname = `/${name}`;
+      url = u.toString();
+      create = () => exec(kind, existing.url, `CREATE DATABASE ${name}`);
+      cleanup = async () => {
+        await exec(kind, existing.url, kind === "postgres" ? `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${name}`);
+        await existing.drop();
+      };
+    }
+    const redis = await PrivateRedis.start();
+    let svc: Running | undefined;
+    try {
+      svc = await startService({ REDIS_URL: redis.url, DATABASE_URL: url, KEY_PREFIX: "mi:", CONSUMER_NAME: "mi", FLUSH_BLOCK_MS: "100", FLUSH_RETRY_MAX_MS: "500" });
+      const acked = new Acked();
+      await acked.write(svc.base, "k", "v");
+      expect(acked.failures).toEqual([]);
+      const ready = async () => {
+        const r = await fetch(`${svc!.base}/ready`);
+        return { status: r.status, checks: ((await r.json()) as { checks: Record<string, string> }).checks };
+      };
+      await waitFor("/ready says database_missing", async () => (await ready()).checks[kind] === "database_missing");
+      expect((await ready()).status).toBe(503);
+      const fix = kind === "sqlite" ? `mkdir -p ${url.replace("sqlite://", "").replace(/\/app\.db$/, "")}` : "CREATE DATABASE";
+      await waitFor("the log says how to create it", async () => svc!.output().includes(fix));
+      await create();
+      await waitFor("/ready says ok", async () => (await ready()).status === 200, 30_000);
+      await waitFor("the acknowledged write persisted", async () => (await acked.missing(url)).length === 0, 30_000);
+    } finally {
+      svc?.proc.kill(9);
+      await svc?.proc.exited;
+      await redis.stop();
+      await cleanup();
+    }
+  });
 });

@@ -39,7 +39,7 @@ async function commandStats(env: BenchEnv): Promise<Map<string, { calls: number;
 }
 
 /** Redis's CPU and commands over `work` and the flush after it, until the backlog is empty. */
-async function measure(env: BenchEnv, writes: number, work: () => Promise<void>): Promise<RedisCost> {
+export async function measure(env: BenchEnv, writes: number, work: () => Promise<void>): Promise<RedisCost> {
   const stats0 = await commandStats(env);
   const cpu0 = await redisCpuMicros(env);
   const t0 = performance.now();
@@ -59,7 +59,7 @@ async function measure(env: BenchEnv, writes: number, work: () => Promise<void>)
 }
 
 /** POST /mset of `n` distinct keys (100 per request, `clients` at once), key names from `key`. */
-async function msetDistinct(wb: System, n: number, key: (i: number) => string, clients = 32): Promise<void> {
+export async function msetDistinct(wb: Pick<System, "base">, n: number, key: (i: number) => string, clients = 32): Promise<void> {
   const PER = 100;
   const value = "x".repeat(32);
   let next = 0;
@@ -83,7 +83,7 @@ async function msetDistinct(wb: System, n: number, key: (i: number) => string, c
 }
 
 /** POST /set of `n` writes over `keys` hot keys, `clients` at once. */
-async function setHot(wb: System, n: number, keys: number, clients = 64): Promise<void> {
+export async function setHot(wb: Pick<System, "base">, n: number, keys: number, clients = 64): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: clients }, async () => {

@@ -1,1 +1,1 @@
-INSERT INTO writeback_migrations (id, name) VALUES (?, ?)
+INSERT INTO writeback_migrations (id, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))

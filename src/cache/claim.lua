@@ -23,12 +23,7 @@
 -- ARGV[4] lease TTL ms   ARGV[5] old group   ARGV[6] idle ms
 -- The token is `<epoch>:<process id>:<consumer>`.
 -- Returns false when another consumer holds it, else {token, cursor id, tries, suspect, reach}.
-local function after(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  if tonumber(am) ~= tonumber(bm) then return tonumber(am) > tonumber(bm) end
-  return tonumber(as) > tonumber(bs)
-end
+--!include ids
 
 local holder = redis.call('GET', KEYS[1])
 if holder then

@@ -11,17 +11,12 @@
 -- oldest entry the oldest unpersisted write. The cursor only moves forward.
 -- allow-oom: when Redis is full, committing is what frees memory, so it must still run.
 --
--- KEYS per partition, four each: lease, cursor, stream, dead-letter stream
+-- KEYS[1..4m] per partition, four each: lease, cursor, stream, dead-letter stream
 -- ARGV per partition, in order: token; the id to move the cursor to ('' = stays); '1' to keep
 -- the tries (flushing one entry at a time, claim.lua), else '0'; the number of dead letters;
 -- then per dead letter its field count and fields
 -- Returns 1 (committed) or 0 (the lease is another consumer's now) per partition.
-local function after(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  if tonumber(am) ~= tonumber(bm) then return tonumber(am) > tonumber(bm) end
-  return tonumber(as) > tonumber(bs)
-end
+--!include ids
 
 local out = {}
 local a = 1

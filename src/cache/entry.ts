@@ -1,11 +1,20 @@
 // The write stream's entry format, in one place on the TypeScript side. A write of a value
-// shorter than 512 bytes is {k: key, v: value, ver: version}. A write of a larger value is
+// shorter than INLINE_MAX (512) bytes is {k: key, v: value, ver: version}. A write of a larger value is
 // {k, ver, n: the value's length in bytes}: its value is not repeated in the stream, it is in
 // the key's cache hash, which keeps it (no TTL, never evicted) until a version at least as new
 // is persisted, and the flusher reads it from there (values.lua). A delete is {k, ver, del: "1"}.
 // Re-driven dead letters are appended as sets that carry their value. An entry's id starts
 // with the Redis time in ms at which the write was acknowledged. The scripts that append
 // entries (set.lua, incr.lua, redrive.lua) write these same fields.
+
+/**
+ * Values shorter than this (bytes, as Lua's # counts them) travel in the stream entry too;
+ * longer ones only in the key's cache hash (set.lua takes it from here). For a large value
+ * that halves what Redis holds (and its AOF writes) per unpersisted write; for a small one,
+ * reading it back from the hash costs the flusher and Redis more than carrying it (the drain
+ * of 32-byte values fell by 30 % without it: bench/README.md).
+ */
+export const INLINE_MAX = 512;
 
 /** Raw field/value list of a stream entry as Redis returns it. */
 export type EntryFields = string[];

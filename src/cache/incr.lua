@@ -18,22 +18,14 @@
 -- ARGV[1] max backlog (0 = off)   ARGV[2] max lag ms (0 = off)   ARGV[3] key   ARGV[4] by
 -- ARGV[5] base from the database, or '' when not read   ARGV[6] the fence read before the database
 -- Returns {version, value}, {'MISS'}, or an error WBNOTINT / WBRANGE / WBBACKLOG / WBLAG.
+--!include clock
+--!include backpressure
 local stream, hash, fence = KEYS[1], KEYS[2], KEYS[3]
 local maxBacklog, maxLagMs, key, by, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-if maxBacklog > 0 then
-  local backlog = redis.call('XLEN', stream)
-  if backlog >= maxBacklog then return redis.error_reply('WBBACKLOG ' .. backlog .. ' writes not yet persisted') end
-end
-if maxLagMs > 0 then
-  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
-  if oldest then
-    local lag = math.floor(now / 1000) - tonumber(string.match(oldest[1], '^(%d+)'))
-    if lag > maxLagMs then return redis.error_reply('WBLAG oldest unpersisted write is ' .. lag .. ' ms old') end
-  end
-end
+local now = nowUs()
+local refused = refusal(stream, 1, maxBacklog, maxLagMs, math.floor(now / 1000))
+if refused then return refused end
 
 local current
 local last = redis.call('HGET', hash, 'ver')
@@ -58,10 +50,8 @@ end
 local value = redis.call('HGET', hash, '_incr')
 redis.call('HDEL', hash, '_incr')
 
-local version = now
-if last and tonumber(last) >= version then version = tonumber(last) + 1 end
-local ver = string.format('%.0f', version)
+local ver = fmt(nextVersion(last, now))
 redis.call('HSET', hash, 'v', value, 'ver', ver)
 redis.call('XADD', stream, '*', 'k', key, 'v', value, 'ver', ver)
-redis.call('PERSIST', hash)
+if last then redis.call('PERSIST', hash) end -- a hash made now has no TTL
 return { ver, value }

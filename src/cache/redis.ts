@@ -1,26 +1,13 @@
-// Redis connections and the scripts they run. Scripts are embedded .lua files, sent once
-// and then run by SHA (ioredis falls back to EVAL on NOSCRIPT, e.g. after a Redis restart).
+// Redis connections and the scripts they run. Scripts are embedded .lua files (scripts.ts),
+// sent once and then run by SHA (ioredis falls back to EVAL on NOSCRIPT, e.g. after a Redis
+// restart).
 import Redis, { Cluster, type RedisOptions } from "ioredis";
-import setLua from "./set.lua" with { type: "text" };
-import redriveLua from "./redrive.lua" with { type: "text" };
-import fillLua from "./fill.lua" with { type: "text" };
-import fenceLua from "./fence.lua" with { type: "text" };
-import incrLua from "./incr.lua" with { type: "text" };
-import leaseLua from "./lease.lua" with { type: "text" };
-import valuesLua from "./values.lua" with { type: "text" };
-import retireLua from "./retire.lua" with { type: "text" };
-import membersLua from "./members.lua" with { type: "text" };
-import claimLua from "./claim.lua" with { type: "text" };
-import renewLua from "./renew.lua" with { type: "text" };
-import releaseLua from "./release.lua" with { type: "text" };
-import suspectLua from "./suspect.lua" with { type: "text" };
-import commitLua from "./commit.lua" with { type: "text" };
-import cleanLua from "./clean.lua" with { type: "text" };
 import { errorFields, log } from "../log";
+import { DEFINED } from "./scripts";
 
 /** The scripts every connection can run, by SHA. */
 export interface Scripts {
-  /** numKeys, stream, cache hash per write..., maxBacklog, maxLagMs, op, key and value per write... (set.lua) */
+  /** numKeys, streams..., cache hash per write..., stream count, maxBacklog, maxLagMs, op, key, value and stream index per write... (set.lua) */
   wbSet(...args: (string | number)[]): Promise<string[]>;
   /** dead, stream, maxBacklog, minVersion, 'check' | 'move', earlier, ids... (redrive.lua): [ids moved or movable, ids expired] */
   wbRedrive(dead: string, stream: string, maxBacklog: number, minVersion: number, mode: "check" | "move", earlier: number, ...ids: string[]): Promise<[string[], string[]]>;
@@ -167,21 +154,7 @@ export function connect(target: string | RedisTarget, role: ConnectionRole, comm
   } else {
     redis = new Redis(url, { ...options, ...common }) as WritebackRedis;
   }
-  redis.defineCommand("wbSet", { lua: setLua }); // the key count comes first in each call
-  redis.defineCommand("wbFill", { numberOfKeys: 2, lua: fillLua });
-  redis.defineCommand("wbFence", { numberOfKeys: 1, lua: fenceLua });
-  redis.defineCommand("wbIncr", { numberOfKeys: 3, lua: incrLua });
-  redis.defineCommand("wbRedrive", { numberOfKeys: 2, lua: redriveLua });
-  redis.defineCommand("wbLease", { numberOfKeys: 1, lua: leaseLua });
-  redis.defineCommand("wbValues", { lua: valuesLua }); // the key count comes first in each call
-  redis.defineCommand("wbRetire", { numberOfKeys: 2, lua: retireLua });
-  redis.defineCommand("wbMembers", { numberOfKeys: 1, lua: membersLua });
-  redis.defineCommand("wbClaim", { numberOfKeys: 3, lua: claimLua });
-  redis.defineCommand("wbRenew", { lua: renewLua }); // the key count comes first in each call
-  redis.defineCommand("wbRelease", { lua: releaseLua }); // the key count comes first in each call
-  redis.defineCommand("wbSuspect", { numberOfKeys: 2, lua: suspectLua });
-  redis.defineCommand("wbCommit", { lua: commitLua }); // the key count comes first in each call
-  redis.defineCommand("wbClean", { lua: cleanLua }); // the key count comes first in each call
+  for (const [name, def] of Object.entries(DEFINED)) redis.defineCommand(name, def);
   // Errors also surface on the commands that fail; without a listener an 'error' event would
   // crash the process. Logged at most once per interval, so an outage is visible, not a flood.
   let lastLogged = 0;

@@ -24,6 +24,7 @@
 --         what earlier calls moved is in the stream already)
 -- ARGV[5..] ids
 -- Returns { ids moved ('move') or re-drivable ('check'), ids expired }.
+--!include backpressure
 local maxBacklog, minVersion, mode, earlier = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 
 local function version(s)
@@ -55,12 +56,9 @@ for i = 5, #ARGV do
   end
 end
 
-if maxBacklog > 0 and #moves > 0 then
-  local backlog = redis.call('XLEN', KEYS[2])
-  if backlog + earlier + #moves > maxBacklog then
-    return redis.error_reply('WBBACKLOG ' .. backlog .. ' writes not yet persisted; re-driving ' .. (earlier + #moves) ..
-      ' would pass its share of MAX_BACKLOG (' .. maxBacklog .. ')')
-  end
+if #moves > 0 then
+  local refused = refusal(KEYS[2], earlier + #moves, maxBacklog, 0, 0)
+  if refused then return refused end
 end
 
 if mode == 'move' then

@@ -3,7 +3,7 @@
 -- if this thread still holds it. A released partition is not a crash: its next claim does not
 -- count a try (claim.lua). allow-oom: stopping must work when Redis is full.
 --
--- KEYS lease and cursor of each partition, in pairs   ARGV[1..n] the token of each
+-- KEYS[1..2n] the lease and the cursor of each partition, in pairs   ARGV[1..n] the token of each
 -- Returns how many were released.
 local released = 0
 for i = 1, #ARGV do

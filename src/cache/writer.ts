@@ -21,6 +21,7 @@ import { replicatedCall, waitAllowanceMs } from "./replicas";
 
 // A call stays small enough that Redis never runs one script for long.
 const MAX_WRITES = 256;
+/** UTF-8 bytes of keys and values (what Redis receives; string.length would count UTF-16 units, a third of "€"'s bytes). */
 const MAX_BYTES = 1024 * 1024;
 const STALL_LOG_INTERVAL_MS = 5000;
 
@@ -89,7 +90,7 @@ export class Writer {
       let q = this.queues.get(slot);
       if (!q) this.queues.set(slot, (q = { writes: [], bytes: 0 }));
       q.writes.push({ op, key, value, resolve, reject });
-      q.bytes += key.length + value.length;
+      q.bytes += Buffer.byteLength(key, "utf8") + Buffer.byteLength(value, "utf8");
       if (q.writes.length >= MAX_WRITES || q.bytes >= MAX_BYTES) this.send(slot);
       else if (!this.scheduled) {
         this.scheduled = true;

@@ -126,7 +126,11 @@ export class Flusher {
           prefetched.catch(() => {}); // handled when awaited; never an unhandled rejection
         }
         if (batch.entries.length > 0) await this.flush(batch);
-        else if (stopping && this.own.alone().length === 0) break; // drained: nothing left in its partitions
+        else if (stopping && this.own.alone().length === 0) {
+          // Its partitions are empty. Before it says it stopped drained, the partitions nobody
+          // holds (one between owners when the drain began) are drained too.
+          if (!(await this.own.sweep())) break;
+        }
         else if (this.own.owned.size === 0) await this.stop.wait(this.config.FLUSH_BLOCK_MS); // none owned yet
         // No backlog: let writes gather before the next read. Fewer, larger transactions
         // cost the database and this thread far less per write and coalesce hot keys.

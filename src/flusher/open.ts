@@ -22,6 +22,9 @@ export function openFlusher(config: Config, k: Keys, index: number, metrics: Reg
     max: 1,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+    // migrate() refuses a database that could never take a row of these (exit 2)
+    maxKeyBytes: config.MAX_KEY_BYTES,
+    maxValueBytes: config.MAX_VALUE_BYTES,
   });
   const who = { consumer: `${config.CONSUMER_NAME}-${index}`, name: config.CONSUMER_NAME, process: processId };
   return new Flusher(config, RedisLog.connect(config, k), store, metrics, who, options);

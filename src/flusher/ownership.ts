@@ -65,6 +65,7 @@ export class Ownership {
   /** Joins the members, then renews membership and leases every `renewMs` until stop(). */
   async start(): Promise<void> {
     await this.heartbeat();
+    if (this.timer) return; // a retried setup: the timer runs already
     this.timer = setInterval(() => {
       this.heartbeat().catch((err) => log.debug("could not renew the partition leases", { consumer: this.consumer, ...errorFields(err) }));
     }, this.s.renewMs);
@@ -117,6 +118,24 @@ export class Ownership {
     }
     const stillMissing = missing.some((p) => !this.owned.has(p));
     this.nextClaim = stillMissing ? Date.now() + CLAIM_RETRY_MS : 0;
+  }
+
+  /**
+   * Claims every partition nobody holds now (one given back but not yet claimed by its next
+   * owner, or one whose owner's lease lapsed), whoever it is assigned to: a thread that is
+   * stopping drains those too before it says it stopped drained. Returns whether it took any.
+   */
+  async sweep(): Promise<boolean> {
+    let took = false;
+    for (let p = 0; p < this.log.partitions; p++) {
+      if (this.owned.has(p)) continue;
+      const claim = await this.log.claim(p, this.who, this.s.ttlMs);
+      if (claim) {
+        this.take(claim);
+        took = true;
+      }
+    }
+    return took;
   }
 
   private take(c: Claim): void {

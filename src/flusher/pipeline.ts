@@ -68,7 +68,7 @@ export async function persistBatch(entries: RawEntry[], d: PipelineDeps, giveUp 
         error: `${d.store.errorCode(error) ?? ""} ${(error as Error).message ?? error}`.trim(),
       });
     }
-    if (result.timeoutSplits > 0) log.warn("statements too slow or too large were split", { splits: result.timeoutSplits });
+    if (result.splits > 0) log.warn("statements too slow or too large were split", { splits: result.splits });
     const failed = new Set(result.failed.map((f) => f.row));
     committed = rows.filter((r) => !failed.has(r));
     d.onCommitted?.(committed);

@@ -12,6 +12,13 @@ export interface StoreOptions {
   max: number;
   statementTimeoutMs: number;
   lockTimeoutMs: number;
+  /**
+   * The largest key and value a write can carry (MAX_KEY_BYTES, MAX_VALUE_BYTES): where the
+   * database caps what one statement can carry (MySQL's max_allowed_packet), migrate() refuses
+   * it when such a row could never be written (StoreLimitError: exit 2). Unset: not checked.
+   */
+  maxKeyBytes?: number;
+  maxValueBytes?: number;
 }
 
 /** The accepted DATABASE_URL forms, for the configuration's check and --help. */

@@ -7,11 +7,18 @@ import { FatalError } from "../fatal";
 
 /**
  * What a failed statement means for the batch it carried:
- * - transient: about the connection or the database's state: retry the batch as it is;
- * - split: the statement was too slow or too large: split the batch and write the halves;
- * - permanent: about the rows it carried: split until the bad row stands alone, dead-letter it.
+ * - transient: about the connection, the server, the user's limits or an operator's action:
+ *   retry the batch as it is;
+ * - split: the statement was too slow: split the batch and write the halves; one row alone
+ *   that is still too slow is the database's trouble, not the row's: retried (transient);
+ * - too_large: the statement was too large for the server: split the batch; one row alone
+ *   that is still too large is refused for its size: dead-lettered;
+ * - permanent: about what the rows hold: split until the bad row stands alone, dead-letter it.
  */
-export type Failure = "transient" | "split" | "permanent";
+export type Failure = "transient" | "split" | "too_large" | "permanent";
+
+/** What ping() finds: the schema in place, the schema not created yet, or no database to create it in. */
+export type PingState = "ok" | "schema_missing" | "database_missing";
 
 /** A key's stored value and version. */
 export interface Row {
@@ -47,8 +54,12 @@ export interface Store {
   versions(keys: string[]): Promise<Map<string, number>>;
   /** Deletes up to `limit` tombstones last written more than `olderThanMs` ago; returns how many. */
   purgeTombstones(olderThanMs: number, limit: number): Promise<number>;
-  /** "ok", or "schema_missing"; throws when the database cannot be reached. */
-  ping(): Promise<"ok" | "schema_missing">;
+  /**
+   * "ok"; "schema_missing" (the flusher creates it); "database_missing" (the server answers but
+   * the database named by DATABASE_URL, or SQLite's directory, does not exist: an operator must
+   * create it). Throws when the database cannot be reached.
+   */
+  ping(): Promise<PingState>;
   /** Whether a failure is worth retrying as it is, splitting, or never (the rows are bad); by code, never by message. */
   classify(err: unknown): Failure;
   /** The database's code of an error (SQLSTATE, errno, result code), for the dead letter; undefined for a connection failure. */
@@ -73,6 +84,25 @@ export function refuseUnknownMigrations(applied: { id: number; name: string }[],
     throw new UnknownMigrationError(
       `the database has migrations this binary does not know (${unknown.map((m) => m.name).join(", ")}): it was upgraded by a newer writeback; run that version or newer`,
     );
+  }
+}
+
+/**
+ * The database named by DATABASE_URL does not exist (Postgres 3D000, MySQL 1049) or SQLite's
+ * directory does not: nothing writeback may create itself, so the message says what to run.
+ * Not fatal: the flusher retries (classified transient) and carries on once it exists.
+ */
+export class DatabaseMissingError extends Error {
+  readonly code = "DATABASE_MISSING";
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}
+
+/** A setting the database cannot carry (MAX_VALUE_BYTES past MySQL's max_allowed_packet): exit 2. */
+export class StoreLimitError extends FatalError {
+  constructor(message: string) {
+    super("STORE_LIMIT", message);
   }
 }
 

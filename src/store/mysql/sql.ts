@@ -14,7 +14,9 @@ import versions from "../../../sql/mysql/versions.sql" with { type: "text" };
 import purgeTombstones from "../../../sql/mysql/purge_tombstones.sql" with { type: "text" };
 import ready from "../../../sql/mysql/ready.sql" with { type: "text" };
 import variant from "../../../sql/mysql/variant.sql" with { type: "text" };
+import maxPacket from "../../../sql/mysql/max_packet.sql" with { type: "text" };
 import m0001 from "../../../sql/mysql/migrations/0001_initial.sql" with { type: "text" };
+import m0002 from "../../../sql/mysql/migrations/0002_datetime.sql" with { type: "text" };
 
 export const SQL = {
   migrateLock,
@@ -31,7 +33,11 @@ export const SQL = {
   purgeTombstones,
   ready,
   variant,
+  maxPacket,
 } as const;
 
 /** MySQL runs DDL outside transactions: each migration is written to be re-run safely. */
-export const MIGRATIONS: Migration[] = [{ id: 1, name: "0001_initial", sql: m0001 }];
+export const MIGRATIONS: Migration[] = [
+  { id: 1, name: "0001_initial", sql: m0001 },
+  { id: 2, name: "0002_datetime", sql: m0002 },
+];

@@ -5,6 +5,7 @@ import migrationsApplied from "../../../sql/postgres/migrations_applied.sql" wit
 import migrationRecord from "../../../sql/postgres/migration_record.sql" with { type: "text" };
 import claimOwner from "../../../sql/postgres/claim_owner.sql" with { type: "text" };
 import upsert from "../../../sql/postgres/upsert.sql" with { type: "text" };
+import upsertOne from "../../../sql/postgres/upsert_one.sql" with { type: "text" };
 import get from "../../../sql/postgres/get.sql" with { type: "text" };
 import getMany from "../../../sql/postgres/get_many.sql" with { type: "text" };
 import versions from "../../../sql/postgres/versions.sql" with { type: "text" };
@@ -20,6 +21,7 @@ export const SQL = {
   migrationRecord,
   claimOwner,
   upsert,
+  upsertOne,
   get,
   getMany,
   versions,

@@ -5,7 +5,8 @@
 import postgres from "postgres";
 import { classify, sqlState } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
-import { refuseUnknownMigrations, withDeadline, type KeyedRow, type Row, type Store } from "../store";
+import { chunked } from "../chunk";
+import { DatabaseMissingError, refuseUnknownMigrations, withDeadline, type KeyedRow, type PingState, type Row, type Store } from "../store";
 
 export interface PostgresOptions {
   url: string;
@@ -20,6 +21,26 @@ export interface PostgresOptions {
  * client's is for a connection that went silent.
  */
 export const DEADLINE_MARGIN_MS = 1000;
+
+/**
+ * Most UTF-16 units of keys and values in one multi-row statement. Its rows travel as text[]
+ * literals in which the driver doubles quotes and backslashes: at most 256 Mi characters
+ * here, far from where postgres.js fails (RangeError near 2^29 characters, measured) and from
+ * Postgres's 1 GB message limit (a Bind past it closes the connection: ECONNRESET). A row
+ * alone goes as plain parameters (upsert_one.sql), so any value MAX_VALUE_BYTES allows fits.
+ */
+const MAX_STATEMENT_UNITS = 128 * 1024 * 1024;
+
+/** SQLSTATE invalid_catalog_name: the database named in the connection does not exist. */
+const DATABASE_MISSING = "3D000";
+
+const units = (r: KeyedRow) => r.key.length + (r.value?.length ?? 0);
+
+/** The database a postgres:// URL names (postgres.js's default: the user's name). */
+function databaseName(url: string): string {
+  const u = new URL(url);
+  return decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username) || "postgres";
+}
 
 function connect(o: PostgresOptions): postgres.Sql {
   return postgres(o.url, {
@@ -55,6 +76,19 @@ export class PostgresStore implements Store {
    * know is newer than the binary: refused with UnknownMigrationError.
    */
   async migrate(): Promise<void> {
+    try {
+      await this.migrateAll();
+    } catch (err) {
+      if (sqlState(err) !== DATABASE_MISSING) throw err;
+      const name = databaseName(this.o.url);
+      throw new DatabaseMissingError(
+        `the database "${name}" does not exist on the Postgres server: create it (CREATE DATABASE "${name.replaceAll('"', '""')}";); writeback creates its tables, not the database`,
+        err,
+      );
+    }
+  }
+
+  private async migrateAll(): Promise<void> {
     await this.sql.begin(async (tx) => {
       await tx.unsafe(SQL.migrateLock);
       await tx.unsafe(SQL.migrationsTable);
@@ -83,8 +117,18 @@ export class PostgresStore implements Store {
   }
 
   async upsert(rows: KeyedRow[]): Promise<number> {
-    const params = [rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => r.version)];
-    const result = await withDeadline(this.sql.unsafe(SQL.upsert, params as never[], { prepare: true }), this.deadlineMs);
+    let changed = 0;
+    for (const part of chunked(rows, units, MAX_STATEMENT_UNITS)) changed += await this.upsertPart(part);
+    return changed;
+  }
+
+  private async upsertPart(rows: KeyedRow[]): Promise<number> {
+    const [one] = rows;
+    const [statement, params] =
+      rows.length === 1
+        ? [SQL.upsertOne, [one!.key, one!.value, one!.version]]
+        : [SQL.upsert, [rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => r.version)]];
+    const result = await withDeadline(this.sql.unsafe(statement, params as never[], { prepare: true }), this.deadlineMs);
     return result.count;
   }
 
@@ -117,9 +161,14 @@ export class PostgresStore implements Store {
     return result.count;
   }
 
-  async ping(): Promise<"ok" | "schema_missing"> {
-    const [row] = await withDeadline(this.sql.unsafe<{ ok: boolean }[]>(SQL.ready), this.deadlineMs);
-    return row?.ok === true ? "ok" : "schema_missing";
+  async ping(): Promise<PingState> {
+    try {
+      const [row] = await withDeadline(this.sql.unsafe<{ ok: boolean }[]>(SQL.ready), this.deadlineMs);
+      return row?.ok === true ? "ok" : "schema_missing";
+    } catch (err) {
+      if (sqlState(err) === DATABASE_MISSING) return "database_missing";
+      throw err;
+    }
   }
 
   classify(err: unknown) {

@@ -6,6 +6,7 @@ import migrationRecord from "../../../sql/sqlite/migration_record.sql" with { ty
 import claimOwner from "../../../sql/sqlite/claim_owner.sql" with { type: "text" };
 import owner from "../../../sql/sqlite/owner.sql" with { type: "text" };
 import upsert from "../../../sql/sqlite/upsert.sql" with { type: "text" };
+import upsertOne from "../../../sql/sqlite/upsert_one.sql" with { type: "text" };
 import get from "../../../sql/sqlite/get.sql" with { type: "text" };
 import getMany from "../../../sql/sqlite/get_many.sql" with { type: "text" };
 import versions from "../../../sql/sqlite/versions.sql" with { type: "text" };
@@ -20,6 +21,7 @@ export const SQL = {
   claimOwner,
   owner,
   upsert,
+  upsertOne,
   get,
   getMany,
   versions,

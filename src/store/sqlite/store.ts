@@ -4,7 +4,10 @@
 // batch survives a power cut, as the system of record must. bun:sqlite is synchronous: a
 // statement holds its thread (a flusher's own thread; on the HTTP thread only point reads).
 import { Database } from "bun:sqlite";
-import { refuseUnknownMigrations, type KeyedRow, type Row, type Store } from "../store";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { chunked } from "../chunk";
+import { DatabaseMissingError, refuseUnknownMigrations, type KeyedRow, type PingState, type Row, type Store } from "../store";
 import { classify, resultCode } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
 
@@ -18,6 +21,16 @@ export function sqlitePath(url: string): string {
   const rest = url.replace(/^sqlite:\/\//, "");
   return decodeURIComponent(rest.split("?")[0]!);
 }
+
+/**
+ * Most UTF-16 units of keys and values in one multi-row statement. Its rows travel as one
+ * JSON string, in which a unit becomes up to six bytes ("\u0001"): at most 768 MiB here,
+ * under SQLITE_MAX_LENGTH (1,000,000,000 bytes; past it SQLITE_TOOBIG). A row alone goes as
+ * plain parameters (upsert_one.sql), so any value MAX_VALUE_BYTES allows fits.
+ */
+const MAX_STATEMENT_UNITS = 128 * 1024 * 1024;
+
+const units = (r: KeyedRow) => r.key.length + (r.value?.length ?? 0);
 
 export class SqliteStore implements Store {
   readonly name = "sqlite";
@@ -39,7 +52,21 @@ export class SqliteStore implements Store {
     return db;
   }
 
+  /**
+   * The file's directory, when it does not exist. writeback creates the file, never its
+   * directory: a path whose directory is missing is more likely a volume not mounted or a
+   * typo than a place to start an empty system of record.
+   */
+  private missingDirectory(): string | undefined {
+    const dir = dirname(resolve(sqlitePath(this.o.url)));
+    return existsSync(dir) ? undefined : dir;
+  }
+
   async migrate(): Promise<void> {
+    const dir = this.missingDirectory();
+    if (dir !== undefined) {
+      throw new DatabaseMissingError(`the directory of the SQLite file does not exist: create it (mkdir -p ${dir}); writeback creates the file, not its directory`);
+    }
     // BEGIN IMMEDIATE takes the write lock: instances starting at once migrate one at a time.
     this.db.transaction(() => {
       this.db.exec(SQL.migrationsTable);
@@ -59,8 +86,15 @@ export class SqliteStore implements Store {
   }
 
   async upsert(rows: KeyedRow[]): Promise<number> {
-    const json = JSON.stringify(rows.map((r) => [r.key, r.value, r.version]));
-    return this.db.query(SQL.upsert).run(json, Date.now()).changes;
+    let changed = 0;
+    for (const part of chunked(rows, units, MAX_STATEMENT_UNITS)) {
+      const [one] = part;
+      changed +=
+        part.length === 1
+          ? this.db.query(SQL.upsertOne).run(one!.key, one!.value, one!.version, Date.now()).changes
+          : this.db.query(SQL.upsert).run(JSON.stringify(part.map((r) => [r.key, r.value, r.version])), Date.now()).changes;
+    }
+    return changed;
   }
 
   async get(key: string): Promise<Row | undefined> {
@@ -82,7 +116,8 @@ export class SqliteStore implements Store {
     return this.db.query(SQL.purgeTombstones).run(Date.now() - olderThanMs, limit).changes;
   }
 
-  async ping(): Promise<"ok" | "schema_missing"> {
+  async ping(): Promise<PingState> {
+    if (this.missingDirectory() !== undefined) return "database_missing";
     const row = this.db.query(SQL.ready).get() as { ok: number };
     return row.ok > 0 ? "ok" : "schema_missing";
   }
