@@ -1,11 +1,8 @@
-// A known defect, found by the unit tier and left for the flusher's owners (issue 24's report):
-// a drain that starts while a partition is between owners (its old owner gave it back at a
-// settle, its new owner's claim is waiting to be tried again) ends with both flushers saying
-// "drained" and the partition's entries still in Redis: while stopping, the loop no longer
-// settles, so nobody claims it. Nothing is lost (the next start flushes them), but a SIGTERM
-// soon after start exits 0 undrained (tests/process.test.ts "SIGTERM under load" fails on
-// this machine, on main too). test.failing: passes while the defect is there; remove
-// `.failing` with the fix.
+// A drain that starts while a partition is between owners (its old owner gave it back at a
+// settle, its new owner's claim is waiting to be tried again) still drains it: a stopping
+// thread claims the partitions nobody holds before it says it stopped drained. Before that
+// fix (found by this test), both flushers said "drained" with the partition's entries still in
+// Redis, and a SIGTERM soon after start exited 0 undrained (tests/process.test.ts).
 import { expect, test } from "bun:test";
 import { loadConfig } from "../../src/config";
 import { Flusher } from "../../src/flusher/flusher";
@@ -23,7 +20,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-test.failing("a drain that starts while a partition is between owners (released, not yet claimed) still drains it", async () => {
+test("a drain that starts while a partition is between owners (released, not yet claimed) still drains it", async () => {
   const log = new FakeLog(4);
   const store = new FakeStore();
   const a = new Flusher(config, log, store, new Registry(), { consumer: "a-0", name: "a", process: "p" });

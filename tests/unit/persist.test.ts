@@ -17,7 +17,7 @@ describe("persist", () => {
     store.rows.set("k001", { value: "newer", version: 100 });
     const out = await persist(store, rows(4), 1 << 20);
     expect(store.upserts).toHaveLength(1);
-    expect(out).toEqual({ written: 3, skipped: 1, failed: [], timeoutSplits: 0 });
+    expect(out).toEqual({ written: 3, skipped: 1, failed: [], splits: 0 });
     expect(store.rows.get("k001")).toEqual({ value: "newer", version: 100 });
   });
 
@@ -32,7 +32,7 @@ describe("persist", () => {
     expect([...store.rows.keys()].sort()).toEqual(batch.map((r) => r.key).filter((k) => k !== "k005"));
     // Halves until it stands alone: log2(16) + 1 levels, not one statement per row.
     expect(store.upserts.filter((u) => u.includes("k005")).map((u) => u.length)).toEqual([16, 8, 4, 2, 1]);
-    expect(out.timeoutSplits).toBe(0);
+    expect(out.splits).toBe(0);
   });
 
   test("several rejected rows each stand alone", async () => {
@@ -49,7 +49,7 @@ describe("persist", () => {
     const out = await persist(store, rows(10), 1 << 20);
     expect(out.failed).toEqual([]);
     expect(out.written).toBe(10);
-    expect(out.timeoutSplits).toBeGreaterThan(0);
+    expect(out.splits).toBeGreaterThan(0);
     expect(Math.max(...store.upserts.filter((_, i) => i > 0).map((u) => u.length))).toBeLessThanOrEqual(5);
   });
 
