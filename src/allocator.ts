@@ -11,10 +11,11 @@
 // writes, 435 MiB instead of 130 MiB). Setting MIMALLOC_PURGE_DELAY yourself (10 is
 // mimalloc's own default) chooses the other way.
 //
-// Imported first by main.ts, so this runs before anything else starts.
-const serving = !process.argv.includes("--help") && !process.argv.includes("-h") && process.argv[2] !== "healthcheck";
+// This module is imported for that side effect alone, first thing in main.ts (ES modules
+// run in import order), so the process is replaced before any other module is even loaded.
+import { command } from "./command";
 
-if (serving && process.env.MIMALLOC_PURGE_DELAY === undefined && process.platform !== "win32") {
+if (command === "serve" && process.env.MIMALLOC_PURGE_DELAY === undefined && process.platform !== "win32") {
   // A compiled binary's argv[1] is its embedded entry point, not an argument to pass on.
   const compiled = Bun.main.startsWith("/$bunfs/");
   const args = compiled ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];

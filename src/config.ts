@@ -9,7 +9,11 @@ export const KiB = 1024;
 export const MiB = 1024 * KiB;
 /** The most write streams a deployment can have; layout.ts looks this far for data of a changed count. */
 export const MAX_PARTITIONS = 1024;
-/** The largest key every store can index and every GET /get/<key> URL can carry. */
+/**
+ * The largest key every store can index and every GET /get/<key> URL can carry: a Postgres
+ * btree entry holds at most 2704 bytes, MySQL's InnoDB key 3072; and a key percent-encoded
+ * whole (3 bytes per byte) still fits a URL well under Bun's 16 KiB.
+ */
 export const MAX_KEY_LIMIT = 2048;
 
 const Int = (def: number, min: number, max: number, doc: string) =>
@@ -73,8 +77,8 @@ export const ConfigSchema = T.Object({
   FLUSH_LINGER_MS: Timer(50, 0, 10 * SECOND, "pause after a flush that found no backlog, so writes gather into larger flushes"),
   FLUSH_NICE: Int(10, 0, 19, "nice value of the flusher threads: under CPU contention, requests are served first"),
   FLUSH_BLOCK_MS: Timer(1000, 1, 60 * SECOND, "longest wait for new entries in one read"),
-  // Not a timer: XAUTOCLAIM's min-idle-time. A day: an entry idle longer than that on a live
-  // consumer is a stall, and MAX_LAG_MS must be at least this plus the interval.
+  // Not a timer: a lease's TTL in Redis (claim.lua, renew.lua). A day: a lease not renewed for
+  // that long is a stall, and MAX_LAG_MS must be at least this plus the interval.
   FLUSH_CLAIM_IDLE_MS: Int(30 * SECOND, 100, 24 * 60 * MINUTE, "life of a partition's lease: a flusher thread that died or stalled has its partitions taken over by the others after this long"),
   FLUSH_CLAIM_INTERVAL_MS: Timer(5 * SECOND, 50, 10 * MINUTE, "how often each thread renews its leases and membership (at least three times per FLUSH_CLAIM_IDLE_MS)"),
   FLUSH_MAX_DELIVERIES: Int(20, 1, 1_000_000, "takeovers of a partition from owners that crashed on it, without progress, after which its entries are flushed one at a time and the one that crashed its owner is dead-lettered"),
@@ -83,9 +87,7 @@ export const ConfigSchema = T.Object({
   DB_LOCK_TIMEOUT_MS: Timer(5 * SECOND, 10, 10 * MINUTE, "lock_timeout of one flush"),
   // Not a timer: compared with the age of a batch when /health is asked.
   FLUSH_STUCK_MS: Int(2 * MINUTE, 100, 24 * 60 * MINUTE, "a thread retrying one batch for longer than this makes /health answer 503"),
-  // 2048: a Postgres btree entry holds at most 2704 bytes, MySQL's InnoDB key 3072; and a
-  // key percent-encoded whole (3 bytes per byte) still fits a URL well under Bun's 16 KiB.
-  // Not a timer: Redis's PEXPIRE (ack.lua, fill.lua), which takes up to 2^63 - 1 - now; the
+  // Not a timer: Redis's PEXPIRE (clean.lua, fill.lua), which takes up to 2^63 - 1 - now; the
   // scripts read it as a Lua number, exact up to 2^53 - 1 (and passed back to PEXPIRE as such).
   CACHE_TTL_MS: Int(
     60 * MINUTE,

@@ -12,3 +12,9 @@ declare module "*/dist/browser/standalone.js" {
   const path: string;
   export default path;
 }
+// The status page (src/http/ui.ts) is imported `with { type: "text" }`: its text, not the HTML
+// bundle bun-types declares for `*.html`.
+declare module "*/ui.html" {
+  const text: string;
+  export default text;
+}

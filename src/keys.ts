@@ -6,8 +6,8 @@
 // touches for it (its cache hash, its partition's stream and dead letters) carries the hash tag
 // `{p<n>}`, so in a Redis Cluster they are in one slot and every script call stays in one slot.
 //
-// The layout of the release before partitions (one stream `<prefix>stream`, hashes
-// `<prefix>c:<key>`) is `legacyKeys`: a new binary drains it once (src/cache/upgrade.ts).
+// The layout of the release before partitions is not here: src/legacy/ owns it, and goes away
+// as a whole (src/legacy/release.ts says when).
 
 export interface Keys {
   /** number of partitions (write streams) */
@@ -24,7 +24,7 @@ export interface Keys {
   dead(p: number): string;
   /**
    * Counter of partition `p` that changes whenever one of its cache entries is made clean
-   * (given a TTL, ack.lua), i.e. may vanish. A value read from the database enters the cache,
+   * (given a TTL, clean.lua), i.e. may vanish. A value read from the database enters the cache,
    * or becomes the base of an increment, only if it did not change since before that read
    * (fence.lua, fill.lua, incr.lua). No TTL: it outlives the entries it guards.
    */
@@ -70,25 +70,6 @@ export function keys(prefix: string, partitions = 1): Keys {
     lease: (p) => `${tag(p)}lease`,
     cursor: (p) => `${tag(p)}cursor`,
     members: `${prefix}members`,
-    group: `${prefix}flushers`,
-    consumer: (name) => `${prefix}consumer:${name}`,
-    meta: `${prefix}meta`,
-  };
-}
-
-/** The layout of the release before partitions: one stream, no hash tags (single Redis only). */
-export function legacyKeys(prefix: string): Keys {
-  return {
-    partitions: 1,
-    partition: () => 0,
-    cache: (key) => `${prefix}c:${key}`,
-    cacheIn: (_p, key) => `${prefix}c:${key}`,
-    stream: () => `${prefix}stream`,
-    dead: () => `${prefix}dead`,
-    fence: () => `${prefix}fence`,
-    lease: () => `${prefix}lease`,
-    cursor: () => `${prefix}cursor`,
-    members: `${prefix}legacy-members`,
     group: `${prefix}flushers`,
     consumer: (name) => `${prefix}consumer:${name}`,
     meta: `${prefix}meta`,

@@ -2,13 +2,14 @@
 // Exit codes: 0 stopped cleanly, 1 could not start (port in use), 2 bad configuration.
 // `writeback healthcheck` asks the local instance's /health instead (exit 0 healthy, 1 not):
 // a container's HEALTHCHECK needs no curl.
-import "./allocator"; // first: it may replace the process before anything starts
+import { command } from "./command";
+import "./allocator"; // for its side effect, before anything else loads: may re-execute the process (allocator.ts)
 import { ConfigError, helpText, loadConfig, type Config } from "./config";
 import { configureLog, log } from "./log";
 import { PortInUseError, start } from "./start";
 import { mainThreadCrashPoint } from "./crash";
 
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
+if (command === "help") {
   process.stdout.write(helpText());
   process.exit(0);
 }
@@ -23,7 +24,7 @@ try {
 }
 configureLog(config.LOG_LEVEL);
 
-if (process.argv[2] === "healthcheck") process.exit(await healthcheck(config));
+if (command === "healthcheck") process.exit(await healthcheck(config));
 
 const service = await start(config, {
   onFatal: (message) => {

@@ -1,15 +1,20 @@
 // The whole service from a config: connections, the HTTP server, the flusher threads, and an
 // ordered stop(). main.ts is the command line over this; tests and tools can call it too.
+// The main thread's connections are made here and handed to what uses them (each flusher
+// thread makes its own, flusher/open.ts).
 import { ApiCache } from "./cache/api";
 import { ConsumerLease } from "./cache/lease";
+import { connect } from "./cache/redis";
 import type { Config } from "./config";
 import { FlusherPool } from "./flusher/pool";
 import { createApp } from "./http/app";
 import { configKeys } from "./keys";
+import { OneStreamReads } from "./legacy/reads";
 import { errorFields, log } from "./log";
 import { Registry } from "./metrics";
 import { openStore } from "./store/open";
 import type { Store } from "./store/store";
+import { API_DB_CONNECTIONS } from "./tuning";
 import { PersistWaiters } from "./waiters";
 
 /** The port is taken by another process (another instance, most likely). */
@@ -47,12 +52,14 @@ export interface StartOptions {
 
 export async function start(config: Config, o: StartOptions = {}): Promise<Service> {
   const threads = o.threads ?? true;
-  const cache = new ApiCache(config, configKeys(config), o.onFatal);
+  const redisTarget = { url: config.REDIS_URL, cluster: config.REDIS_CLUSTER };
+  const apiRedis = connect(redisTarget, "api", config.REDIS_COMMAND_TIMEOUT_MS);
+  const cache = new ApiCache(config, configKeys(config), apiRedis, o.onFatal, new OneStreamReads(apiRedis, config.KEY_PREFIX));
   const store =
     o.store ??
     openStore({
       url: config.DATABASE_URL,
-      max: 4,
+      max: API_DB_CONNECTIONS,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
     });
@@ -82,7 +89,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
   await cache.checkLayout().catch(() => {});
   if (o.listen !== false) listen();
   // The flusher threads consume under CONSUMER_NAME only once this instance holds it.
-  const lease = threads ? new ConsumerLease({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, configKeys(config), config.CONSUMER_NAME, config.REDIS_COMMAND_TIMEOUT_MS) : undefined;
+  const lease = threads ? new ConsumerLease(connect(redisTarget, "api", config.REDIS_COMMAND_TIMEOUT_MS), configKeys(config), config.CONSUMER_NAME) : undefined;
   if (lease) {
     // The schema need not wait for the name: /ready reports a missing schema, and the threads
     // (which also migrate, retrying) may wait up to the lease's TTL after a kill -9 restart.

@@ -128,7 +128,7 @@ describe.each(["source", "minified bundle"])("from %s", (how) => {
     const dir = mkdtempSync(join(tmpdir(), "wbclassify-sqlite-"));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    test("a CHECK constraint's refusal is permanent; a blob too big splits; a missing table is transient", async () => {
+    test("a CHECK constraint's refusal is permanent; a blob too big for SQLite is too_large (split, then dead-lettered alone); a missing table is transient", async () => {
       const db = new m.Database(":memory:");
       db.exec("CREATE TABLE poison (v text CHECK (v <> 'poison'))");
       const check = await failure(() => db.exec("INSERT INTO poison VALUES ('poison')"));
@@ -136,7 +136,7 @@ describe.each(["source", "minified bundle"])("from %s", (how) => {
       expect(m.classifySqlite(check)).toBe("permanent");
       const big = await failure(() => db.query("SELECT zeroblob(2000000000)").get());
       expect(m.resultCode(big)).toBe("SQLITE_TOOBIG");
-      expect(m.classifySqlite(big)).toBe("split");
+      expect(m.classifySqlite(big)).toBe("too_large");
       const missing = await failure(() => db.exec("SELECT * FROM no_such_table_wb"));
       expect(m.resultCode(missing)).toBe("SQLITE_ERROR");
       expect(m.classifySqlite(missing)).toBe("transient");

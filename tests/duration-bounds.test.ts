@@ -38,7 +38,7 @@ describe("TOMBSTONE_RETENTION_MS at its largest", () => {
 });
 
 describe("CACHE_TTL_MS and MAX_LAG_MS at their largest (2^53 - 1)", () => {
-  test("a persisted entry gets the TTL (ack.lua), a read-through fill too (fill.lua), and writes pass the lag check (set.lua)", async () => {
+  test("a persisted entry gets the TTL (clean.lua), a read-through fill too (fill.lua), and writes pass the lag check (set.lua)", async () => {
     const db = await createDatabase();
     const h = await harness(db.url, { CACHE_TTL_MS: String(Number.MAX_SAFE_INTEGER), MAX_LAG_MS: String(Number.MAX_SAFE_INTEGER) });
     try {

@@ -1,14 +1,14 @@
 // Redis as the HTTP side sees it: one connection that fails fast (no offline queue, a
-// command timeout), the write path, reads of the cache and of the stream's state, and the
-// dead letters. The routes call this; they never call Redis themselves.
+// command timeout; made by the caller, src/start.ts), the write path, reads of the cache and of
+// the stream's state, and the dead letters. The routes call this; they never call Redis
+// themselves.
 import type { Config } from "../config";
 import type { Keys } from "../keys";
 import { listDead, redrive, type DeadLetterView, type Redriven } from "./dead";
 import { readCached, streamStats, type CachedEntry, type StreamStats } from "./read";
-import { connect, isCluster, waitReady, type WritebackRedis } from "./redis";
+import { isCluster, waitReady, type WritebackRedis } from "./redis";
 import { checkRedisSafety } from "./safety";
-import { checkLayout, hasLegacyStream } from "./layout";
-import { legacyKeys } from "../keys";
+import { checkLayout } from "./layout";
 import { deadline } from "../deadline";
 import { FatalError } from "../fatal";
 import { CacheTimeoutError, fromScriptError } from "./errors";
@@ -18,47 +18,58 @@ import { Writer } from "./writer";
 import { replicatedCall, waitAllowanceMs } from "./replicas";
 import { backlogShare } from "./writer";
 
-/** How often, while the old release's stream exists, to look whether the upgrade finished. */
-const LEGACY_RECHECK_MS = 2000;
+/**
+ * Another layout whose cache entries may still hold acknowledged writes not yet persisted (an
+ * upgrade in progress: src/legacy/reads.ts): a read or an increment that misses looks there,
+ * and nothing is filled from the database while it is present.
+ */
+export interface OlderLayout {
+  /** looks whether it is there (with the layout check, before the first write) */
+  check(): Promise<void>;
+  /** as last looked at, without a round trip */
+  readonly present: boolean;
+  /** whether it may still hold unpersisted writes (looked at again now and then) */
+  active(): Promise<boolean>;
+  read(key: string): Promise<CachedEntry | undefined>;
+}
 
 export class ApiCache {
-  private redis: WritebackRedis;
   private writer: Writer;
   /** resolved once the layout is known to match (layout.ts); writes wait for it */
   private layout?: Promise<void>;
   private layoutChecked = false;
-  /** the old release's stream still exists: a read that misses looks at its hash too (until it is gone) */
-  private legacy = false;
-  private legacyCheckedAt = 0;
 
   constructor(
     private config: Config,
     private k: Keys,
+    /** the API's connection (connect(..., "api", ...)): fail-fast */
+    private redis: WritebackRedis,
     /** called when Redis is set up so that it can lose acknowledged writes (an allkeys-* policy) */
     private onFatal: (message: string) => void = (m) => log.error(m),
+    private older?: OlderLayout,
   ) {
-    this.redis = connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER }, "api", config.REDIS_COMMAND_TIMEOUT_MS);
     this.writer = new Writer(this.redis, k, config);
     // On the first connection: refuse a Redis that may evict unpersisted writes; warn when it
     // can lose them otherwise.
-    this.redis.once("ready", () => {
+    const onReady = () => {
       checkRedisSafety(this.redis, { allowAllkeysEviction: config.ALLOW_ALLKEYS_EVICTION }).catch((err) => {
         if (err instanceof FatalError) onFatal(err.message);
       });
       this.checkLayout().catch(() => {}); // a mismatch reaches onFatal
-    });
+    };
+    if (this.redis.status === "ready") onReady();
+    else this.redis.once("ready", onReady);
   }
 
   /**
    * Checks the layout once (layout.ts) before the first write: a mismatch is fatal (onFatal)
-   * and every write is refused until the process stops. Also notes whether the old release's
-   * stream is still there.
+   * and every write is refused until the process stops. Also looks whether an older layout is
+   * still there.
    */
   checkLayout(): Promise<void> {
     this.layout ??= (async () => {
       await checkLayout(this.redis, this.k, this.config.KEY_PREFIX);
-      this.legacy = await hasLegacyStream(this.redis, this.config.KEY_PREFIX);
-      this.legacyCheckedAt = Date.now();
+      await this.older?.check();
       this.layoutChecked = true;
     })().catch((err) => {
       this.layout = undefined; // Redis unreachable: the next write tries again
@@ -100,9 +111,10 @@ export class ApiCache {
   async incr(key: string, by: bigint, base?: string, fence = ""): Promise<{ version: number; value: string } | "miss"> {
     const c = this.config;
     if (!this.layoutChecked) await this.checkLayout();
-    if (base === undefined && (await this.legacyActive())) {
-      // The old release's hash may hold a write not yet persisted: count on from it.
-      const old = await this.timed(readCached(this.redis, legacyKeys(c.KEY_PREFIX), key)).catch(() => undefined);
+    if (base === undefined && this.older && (await this.older.active())) {
+      // The older layout's hash may hold a write not yet persisted: count on from it.
+      const older = this.older;
+      const old = await this.timed(older.read(key)).catch(() => undefined);
       if (old) {
         fence = await this.fence(key);
         base = old.deleted ? "0" : old.value;
@@ -128,7 +140,7 @@ export class ApiCache {
 
   /**
    * Whether the key's cache entry is known to be clean: its version committed to the database
-   * (ack.lua or a fill gave it its TTL). With CACHE_TTL_MS=0 no entry carries a TTL, so the
+   * (clean.lua or a fill gave it its TTL). With CACHE_TTL_MS=0 no entry carries a TTL, so the
    * cache cannot tell: false.
    */
   async isClean(key: string): Promise<boolean> {
@@ -142,18 +154,8 @@ export class ApiCache {
 
   private async readOne(key: string): Promise<CachedEntry | undefined> {
     const hit = await readCached(this.redis, this.k, key);
-    if (hit || !(await this.legacyActive())) return hit;
-    return readCached(this.redis, legacyKeys(this.config.KEY_PREFIX), key);
-  }
-
-  /** Whether the old release's stream may still hold unpersisted writes (looked up at most every few seconds). */
-  private async legacyActive(): Promise<boolean> {
-    if (!this.legacy) return false;
-    if (Date.now() - this.legacyCheckedAt > LEGACY_RECHECK_MS) {
-      this.legacyCheckedAt = Date.now();
-      this.legacy = await hasLegacyStream(this.redis, this.config.KEY_PREFIX).catch(() => true);
-    }
-    return this.legacy;
+    if (hit || !this.older || !(await this.older.active())) return hit;
+    return this.older.read(key);
   }
 
   /**
@@ -186,11 +188,11 @@ export class ApiCache {
   /**
    * Read-through: caches a value read from the database, clean (with CACHE_TTL_MS), unless
    * Redis has an entry for the key by now or the partition's fence moved since `fence` was read
-   * before the database (fill.lua). Resolves to whether it filled. While the old release's
-   * stream is being drained (upgrade), nothing is filled: its hashes are not fenced.
+   * before the database (fill.lua). Resolves to whether it filled. While an older layout is
+   * present (an upgrade), nothing is filled: its hashes are not fenced.
    */
   async fill(key: string, value: string, version: number, fence: string): Promise<boolean> {
-    if (this.legacy) return false;
+    if (this.older?.present) return false;
     const p = this.k.partition(key);
     return (await this.redis.wbFill(this.k.cacheIn(p, key), this.k.fence(p), value, String(version), this.config.CACHE_TTL_MS, fence)) === 1;
   }

@@ -10,6 +10,7 @@ import { entryFields, readEntry, type EntryFields } from "./entry";
 import { BackpressureError, ExpiredDeadLetterError, fromScriptError, isReplyError } from "./errors";
 import { compareIds } from "./ids";
 import type { WritebackRedis } from "./redis";
+import { REDRIVE_CHUNK } from "../tuning";
 
 export interface DeadLetter {
   /** original stream entry id, partition-qualified */
@@ -113,7 +114,6 @@ function listIds(ids: string[], most = 20): string {
 }
 
 /** The most ids in one redrive.lua call: the script must not hold Redis for long. */
-const REDRIVE_CHUNK = 1000;
 
 /**
  * Moves dead letters back into the write stream (redrive.lua). A request's letters span

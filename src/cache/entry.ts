@@ -18,7 +18,7 @@ export const INLINE_MAX = 512;
 
 /** Raw field/value list of a stream entry as Redis returns it. */
 export type EntryFields = string[];
-/** One stream entry as XREADGROUP / XAUTOCLAIM return it; fields are null for a deleted entry. */
+/** One stream entry as XREAD returns it (its id partition-qualified once it leaves src/cache/); fields are null for a deleted entry. */
 export type RawEntry = [id: string, fields: EntryFields | null];
 
 export interface Entry {

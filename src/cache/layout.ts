@@ -10,16 +10,14 @@
 // are moved into its partitions. Partitions above the count are looked at up to the highest
 // count there can be (MAX_PARTITIONS), since the old count is not recorded any more.
 //
-// The release before partitions wrote one stream (`<prefix>stream`) and hashes without a hash
-// tag (legacyKeys). Its data is still read: the flusher threads drain its stream into the
-// database (flusher/upgrade.ts) and, until that stream is gone, a read or an increment that
-// misses the new layout looks at the old hash.
+// The layout of the release before partitions (one stream) is src/legacy/'s.
 import { MAX_PARTITIONS } from "../config";
 import { FatalError } from "../fatal";
 import { errorFields, log } from "../log";
-import { legacyKeys, type Keys } from "../keys";
+import type { Keys } from "../keys";
 import { readEntry } from "./entry";
 import type { WritebackRedis } from "./redis";
+import { DEAD_MOVE_CHUNK } from "../tuning";
 
 export class LayoutMismatchError extends FatalError {
   constructor(message: string) {
@@ -114,7 +112,7 @@ async function adoptDeadLetters(redis: WritebackRedis, k: Keys): Promise<void> {
   let moved = 0;
   for (const p of above.filter((_, i) => lens[i]! > 0)) {
     for (;;) {
-      const letters = (await redis.xrange(k.dead(p), "-", "+", "COUNT", 500)) as [string, string[]][];
+      const letters = (await redis.xrange(k.dead(p), "-", "+", "COUNT", DEAD_MOVE_CHUNK)) as [string, string[]][];
       if (letters.length === 0) break;
       const targets = letters.map(([, fields]) => {
         const key = readEntry(fields).key;
@@ -129,33 +127,4 @@ async function adoptDeadLetters(redis: WritebackRedis, k: Keys): Promise<void> {
   if (moved > 0) {
     log.warn("moved dead letters of partitions above STREAM_PARTITIONS to their keys' partitions", { moved, partitions: k.partitions });
   }
-}
-
-/** Whether the stream of the release before partitions still exists (its writes may not all be persisted). */
-export async function hasLegacyStream(redis: WritebackRedis, prefix: string): Promise<boolean> {
-  return (await redis.exists(legacyKeys(prefix).stream(0))) === 1;
-}
-
-/**
- * Deletes the old release's stream once it is empty (its flusher trims it as it commits, so
- * empty means persisted), after moving its dead letters to the partitions' dead-letter streams
- * (each once, retire.lua); false while entries are still there (another thread is persisting
- * them, or an old instance still writes).
- */
-export async function retireLegacy(redis: WritebackRedis, k: Keys, prefix: string): Promise<boolean> {
-  const old = legacyKeys(prefix);
-  const stream = old.stream(0);
-  if ((await redis.xlen(stream)) > 0) return false;
-  let after = "-";
-  for (;;) {
-    const letters = (await redis.xrange(old.dead(0), after, "+", "COUNT", 500)) as [string, string[]][];
-    if (letters.length === 0) break;
-    for (const [id, fields] of letters) {
-      const key = readEntry(fields).key;
-      await redis.wbRetire(old.dead(0), k.dead(key === undefined ? 0 : k.partition(key)), id);
-    }
-    after = `(${letters[letters.length - 1]![0]}`;
-  }
-  await redis.del(stream, old.dead(0), old.lease(0), old.cursor(0));
-  return true;
 }

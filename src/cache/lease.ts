@@ -1,5 +1,5 @@
 // The consumer name's lease: two live instances must never consume under one CONSUMER_NAME
-// (each would re-read and acknowledge the other's pending entries as its own). An instance
+// (each would take the other's partition leases as an earlier life of its own, claim.lua, and both would consume them). An instance
 // takes the name's heartbeat key before its flusher threads start, renews it every
 // LEASE_RENEW_MS, and gives it back when it stops. A second instance with the same name finds
 // the key renewed and refuses to start; an instance that was killed leaves a key that
@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { FatalError } from "../fatal";
 import type { Keys } from "../keys";
 import { errorFields, log } from "../log";
-import { connect, waitReady, type RedisTarget, type WritebackRedis } from "./redis";
+import { waitReady, type WritebackRedis } from "./redis";
 
 export const LEASE_TTL_MS = 3000;
 export const LEASE_RENEW_MS = 1000;
@@ -22,18 +22,16 @@ export class ConsumerInUseError extends FatalError {
 
 export class ConsumerLease {
   readonly id = randomUUID();
-  private redis: WritebackRedis;
   private key: string;
   private renewer?: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(
-    target: RedisTarget,
+    /** a fail-fast connection of its own (connect(..., "api", ...)), which release() disconnects */
+    private redis: WritebackRedis,
     k: Keys,
     private name: string,
-    commandTimeoutMs: number,
   ) {
-    this.redis = connect(target, "api", commandTimeoutMs);
     this.key = k.consumer(name);
   }
 

@@ -16,13 +16,10 @@ import { qualify, splitId, type Keys } from "../keys";
 import type { DeadLetter } from "./dead";
 import type { RawEntry } from "./entry";
 import { connect, isCluster, type WritebackRedis } from "./redis";
+import { CLEAN_CHUNK, VALUES_CHUNK } from "../tuning";
 
 type StreamReply = [stream: string, entries: RawEntry[]][] | null;
 
-/** Keys per values.lua call: one call never holds Redis for long. */
-export const VALUES_CHUNK = 500;
-/** Cache entries per clean.lua call. */
-export const CLEAN_CHUNK = 500;
 /** On a Cluster, the longest one blocking read of one partition waits while the others may fill. */
 const CLUSTER_BLOCK_MS = 100;
 

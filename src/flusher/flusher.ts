@@ -2,6 +2,10 @@
 // committed cursors, persists batches (pipeline.ts) and only then commits them (commit.lua):
 // an entry leaves its stream only into the database or into the dead letters.
 //
+// Reading (reader.ts), persisting (pipeline.ts), which partitions it owns (ownership.ts),
+// retries and stops (retry.ts, stop.ts) and upkeep between batches (upkeep.ts) are their own
+// modules; this one is the order they run in.
+//
 // States: setup (schema, owner of the database) -> joined (a member; claims the partitions
 // assigned to it) -> live (blocking reads from the cursors, batches gathered, flushed and
 // committed; a partition whose owners crashed too often is flushed one entry at a time) ->
@@ -9,7 +13,6 @@
 // ends) -> stopped (its leases given back and its membership left, so others take over at once).
 // Every wait ends early when a drain starts and never outlasts its deadline (stop.ts).
 import type { Config } from "../config";
-import { entryBytes, type RawEntry } from "../cache/entry";
 import type { DeadLetter } from "../cache/dead";
 import { compareIds } from "../cache/ids";
 import type { Claimant, PartitionCommit, PartitionLog } from "../cache/partitions";
@@ -20,11 +23,11 @@ import { errorFields, log } from "../log";
 import type { Registry } from "../metrics";
 import type { Store } from "../store/store";
 import { backoffMs } from "./backoff";
-import { READ_CHUNK } from "./chunks";
 import type { EntryRow } from "./coalesce";
 import { crashPoint } from "../crash";
 import { Ownership, type Owned } from "./ownership";
 import { persistBatch } from "./pipeline";
+import { BatchReader, type Batch } from "./reader";
 import { describeFailure, isDeadline, logFailure, retrying } from "./retry";
 import { DrainExpired, Stop } from "./stop";
 import { Upkeep } from "./upkeep";
@@ -32,7 +35,7 @@ import { Upkeep } from "./upkeep";
 export interface FlusherOptions {
   /** refuse to run when the database belongs to another KEY_PREFIX (the process does; tests that share a database do not) */
   claimOwner?: boolean;
-  /** drain the log once and stop, owning every partition (the one-stream upgrade, upgrade.ts) */
+  /** drain the log once and stop, owning every partition (the one-stream upgrade, src/legacy/drain.ts) */
   upgrade?: boolean;
 }
 
@@ -43,18 +46,11 @@ export class OwnerConflictError extends FatalError {
   }
 }
 
-/** A batch read from the owned partitions: its entries, and per partition the lease it was read under and the last id read. */
-interface Batch {
-  entries: RawEntry[];
-  parts: Map<number, { token: string; upTo: string }>;
-}
-
 export class Flusher {
   private stop = new Stop();
   private own: Ownership;
   private upkeep: Upkeep;
-  /** Largest entry of the last reads (halving per read): sizes the next read (chunk()). */
-  private entrySize: number;
+  private reader: BatchReader;
   /** time of the last loop turn that finished: the liveness heartbeat */
   lastBeat = Date.now();
   /** when the batch being flushed was first tried (0: none): progress, as /health sees it */
@@ -88,7 +84,7 @@ export class Flusher {
       metrics,
     );
     this.upkeep = new Upkeep(store, config, metrics, who.consumer);
-    this.entrySize = config.MAX_KEY_BYTES + config.MAX_VALUE_BYTES;
+    this.reader = new BatchReader(config, log, this.own);
   }
 
   /** Replaces the database client after it threw from one of its own callbacks: its state is not to be trusted. */
@@ -120,13 +116,13 @@ export class Flusher {
           if (!stopping) await this.upkeep.run(this.own);
           for (const o of this.own.alone()) await this.flushAlone(o);
         }
-        const batch = await (prefetched ?? this.read(!stopping));
+        const batch = await (prefetched ?? this.reader.read(!stopping));
         prefetched = undefined;
-        const full = batch.entries.length >= this.config.FLUSH_BATCH || bytesOf(batch.entries) >= this.config.FLUSH_BATCH_BYTES;
+        const full = this.reader.full(batch);
         if (!stopping && full) {
           // A backlog: read the next batch while this one is written, so Redis and the
           // database work at the same time. Non-blocking, so it never holds up this connection.
-          prefetched = this.read(false);
+          prefetched = this.reader.read(false);
           prefetched.catch(() => {}); // handled when awaited; never an unhandled rejection
         }
         if (batch.entries.length > 0) await this.flush(batch);
@@ -178,53 +174,6 @@ export class Flusher {
     }
   }
 
-  /** About the most bytes one Redis reply brings in (a stream read, a values.lua call): an eighth of a batch. */
-  private get readMaxBytes(): number {
-    return this.config.FLUSH_BATCH_BYTES / 8;
-  }
-
-  /** How many entries one read may ask for: READ_CHUNK, fewer when entries are large. */
-  private chunk(): number {
-    const perRead = Math.floor(this.readMaxBytes / Math.max(1, this.entrySize));
-    return Math.max(1, Math.min(READ_CHUNK, this.config.FLUSH_BATCH, perRead));
-  }
-
-  private async readChunk(count: number, block: boolean): Promise<RawEntry[]> {
-    // A blocking read holds this connection: never for long next to the leases' renewals.
-    const blockMs = block ? Math.min(this.config.FLUSH_BLOCK_MS, Math.floor(this.config.FLUSH_CLAIM_IDLE_MS / 4)) : 0;
-    const entries = await this.log.read(this.own.positions(), count, blockMs);
-    this.own.advance(entries);
-    // Sizes rise at once and fall by half per read: a burst of large values shrinks the next reads.
-    let largest = 0;
-    for (const [, fields] of entries) largest = Math.max(largest, entryBytes(fields));
-    if (entries.length > 0) this.entrySize = Math.max(largest, this.entrySize / 2);
-    return entries;
-  }
-
-  /**
-   * Up to FLUSH_BATCH entries and about FLUSH_BATCH_BYTES, read in chunks and gathered while
-   * more are waiting, so a backlog is flushed in large batches without one huge read stalling
-   * Redis for every writer. Only the first read blocks.
-   */
-  private async read(block: boolean): Promise<Batch> {
-    let all = await this.readChunk(this.chunk(), block);
-    let bytes = bytesOf(all);
-    let last = all;
-    while (last.length > 0 && all.length < this.config.FLUSH_BATCH && bytes < this.config.FLUSH_BATCH_BYTES) {
-      last = await this.readChunk(Math.min(this.chunk(), this.config.FLUSH_BATCH - all.length), false);
-      all = all.concat(last);
-      bytes += bytesOf(last);
-      // A short read may still leave entries: each partition gets only its share of the count.
-    }
-    const parts = new Map<number, { token: string; upTo: string }>();
-    for (const [qid] of all) {
-      const { p } = splitId(qid);
-      const o = this.own.owned.get(p);
-      if (o) parts.set(p, { token: o.token, upTo: qid });
-    }
-    return { entries: all, parts };
-  }
-
   /** Persists a batch, then commits it (dead letters, cursors, trims), then gives the committed keys their TTL. */
   private async flush(batch: Batch, o: { keepTries?: boolean; giveUp?: Map<string, string> } = {}): Promise<void> {
     this.busySince ||= Date.now();
@@ -233,7 +182,7 @@ export class Flusher {
         batch.entries,
         {
           store: this.store,
-          values: (keys, sizes) => this.log.values(keys, sizes, this.readMaxBytes),
+          values: (keys, sizes) => this.log.values(keys, sizes, this.reader.readMaxBytes),
           metrics: this.metrics,
           maxStatementBytes: this.config.FLUSH_BATCH_BYTES,
           retrying: (step, work) => this.retrying(step, work),
@@ -310,10 +259,4 @@ export class Flusher {
       },
     });
   }
-}
-
-function bytesOf(entries: RawEntry[]): number {
-  let n = 0;
-  for (const [, fields] of entries) n += entryBytes(fields);
-  return n;
 }

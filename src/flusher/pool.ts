@@ -4,6 +4,7 @@
 import type { Config } from "../config";
 import { log } from "../log";
 import { Registry, type Snapshot } from "../metrics";
+import type { ThreadHealth } from "../thread-health";
 import { FLUSHER_THREAD_URL } from "../thread-url";
 import { backoffMs } from "./backoff";
 import type { FromThread, ToThread } from "./messages";
@@ -18,18 +19,6 @@ interface Slot {
   metrics?: Snapshot;
   failures: number;
   stopped: boolean;
-}
-
-export interface ThreadHealth {
-  index: number;
-  /** the thread exists and its loop turns */
-  alive: boolean;
-  lastBeatAgoMs: number;
-  /** the thread's loop turns, but one batch has not gone through for longer than FLUSH_STUCK_MS */
-  stuck: boolean;
-  /** how long the thread has been on its current batch (0: none) */
-  batchAgeMs: number;
-  lastError?: string;
 }
 
 export class FlusherPool {

@@ -10,7 +10,7 @@ import { Registry } from "../metrics";
 import { FatalError } from "../fatal";
 import type { Flusher } from "./flusher";
 import { openFlusher } from "./open";
-import { drainLegacy } from "./upgrade";
+import { drainLegacy } from "../legacy/drain";
 import type { FromThread, ToThread } from "./messages";
 import { CommitWatch, type Commit } from "./watch";
 
@@ -63,7 +63,7 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
       if (f && stopAsked !== undefined) f.drain(stopAsked);
     };
     (async () => {
-      // The old release's stream first (upgrade.ts); a stop during it ends the thread.
+      // The old release's stream first (src/legacy/drain.ts); a stop during it ends the thread.
       if (!(await drainLegacy(config, msg.index, msg.processId, metrics, track))) return;
       if (stopAsked !== undefined) return;
       const f = openFlusher(config, configKeys(config), msg.index, metrics, { claimOwner: true }, msg.processId);

@@ -6,10 +6,8 @@ import { log } from "../log";
 import type { Registry } from "../metrics";
 import type { Store } from "../store/store";
 import type { Ownership } from "./ownership";
+import { PURGE_BATCH, PURGE_INTERVAL_MS, PURGE_MAX_BATCHES } from "../tuning";
 
-const PURGE_INTERVAL_MS = 60_000;
-const PURGE_BATCH = 500;
-const PURGE_MAX_BATCHES = 20;
 
 export class Upkeep {
   /** threads purge at different times */

@@ -1,7 +1,7 @@
 // The batch routes: POST /mset and /mdel (all or nothing: one atomic step in Redis) and
 // POST /mget (cache first, the misses from the database in one query).
 import { Elysia } from "elysia";
-import { dbUnavailable, redisUnavailable } from "../errors";
+import { cacheFailed, storeFailed } from "./failures";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
@@ -58,9 +58,7 @@ export function batchRoutes(d: Deps, guard: Guards) {
         const items: (Item | undefined)[] = new Array(keys.length);
         let misses: number[] = keys.map((_, i) => i);
         if (source === "cache") {
-          const hits = await cache.getMany(keys).catch(() => {
-            throw redisUnavailable();
-          });
+          const hits = await cache.getMany(keys).catch(cacheFailed());
           misses = [];
           hits.forEach((hit, i) => {
             if (!hit) misses.push(i);
@@ -73,9 +71,7 @@ export function batchRoutes(d: Deps, guard: Guards) {
           const missed = [...new Set(misses.map((i) => keys[i]!))];
           // Read before the database: a fill is refused if the fence moved meanwhile (reads.ts).
           const fences = source === "cache" ? await fencesOf(cache, missed) : undefined;
-          const rows = await store.getMany(missed).catch(() => {
-            throw dbUnavailable();
-          });
+          const rows = await store.getMany(missed).catch(storeFailed);
           for (const i of misses) {
             const key = keys[i]!;
             const row = rows.get(key);

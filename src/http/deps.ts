@@ -3,16 +3,8 @@ import type { ApiCache } from "../cache/api";
 import type { Config } from "../config";
 import type { Registry } from "../metrics";
 import type { Store } from "../store/store";
+import type { ThreadHealth } from "../thread-health";
 import type { PersistWaiters } from "../waiters";
-
-/** One flusher thread as /health reports it. */
-export interface ThreadHealth {
-  index: number;
-  alive: boolean;
-  stuck: boolean;
-  batchAgeMs: number;
-  lastError?: string;
-}
 
 export interface Deps {
   config: Config;

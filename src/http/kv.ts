@@ -1,7 +1,8 @@
 // The single-key data routes: POST /set, /del, /incr; GET /get/<key> (or ?key=) and
 // GET /status/<key> (or ?key=).
 import { Elysia } from "elysia";
-import { contended, dbUnavailable, invalid, notFound, redisUnavailable } from "../errors";
+import { contended, dbUnavailable, invalid, notFound } from "../errors";
+import { cacheFailed, storeFailed } from "./failures";
 import type { Guards } from "./auth";
 import { readJson } from "./body";
 import type { Deps } from "./deps";
@@ -65,12 +66,7 @@ export function kvRoutes(d: Deps, guard: Guards) {
             for (let attempt = 1; r === "miss"; attempt++) {
               if (attempt > INCR_READ_ATTEMPTS) throw contended();
               const fence = await cache.fence(key);
-              let row;
-              try {
-                row = await store.get(key);
-              } catch {
-                throw dbUnavailable();
-              }
+              const row = await store.get(key).catch(storeFailed);
               r = await cache.incr(key, by, row?.value ?? "0", fence);
             }
             return { status: "cached", key, value: r.value, version: r.version };
@@ -91,12 +87,7 @@ export function kvRoutes(d: Deps, guard: Guards) {
     checkKey(key, c.MAX_KEY_BYTES);
     if (source !== "cache" && source !== "db") throw invalid("source", "must be cache or db");
     if (source === "cache") {
-      let hit;
-      try {
-        hit = await cache.get(key);
-      } catch {
-        throw redisUnavailable();
-      }
+      const hit = await cache.get(key).catch(cacheFailed());
       countRead(metrics, hit);
       if (hit) {
         // A tombstone: deleted, whatever the database still holds until the delete is flushed.
@@ -108,12 +99,7 @@ export function kvRoutes(d: Deps, guard: Guards) {
       // the partition's fence, read first, still holds by then.
     }
     const fence = source === "cache" ? (await fencesOf(cache, [key]))?.[0] : undefined;
-    let row;
-    try {
-      row = await store.get(key);
-    } catch {
-      throw dbUnavailable();
-    }
+    const row = await store.get(key).catch(storeFailed);
     if (!row) throw notFound(key);
     if (fence !== undefined) await fillBack(cache, metrics, [[key, row, fence]]);
     return { key, value: row.value, version: row.version, source: "db" };
@@ -129,19 +115,15 @@ export function kvRoutes(d: Deps, guard: Guards) {
   async function status(key: string) {
     checkKey(key, c.MAX_KEY_BYTES);
     const [cached, persisted] = await Promise.all([
-      cache.get(key).catch(() => {
-        throw redisUnavailable();
-      }),
+      cache.get(key).catch(cacheFailed()),
       store.versions([key]).then(
         (m) => m.get(key) ?? null,
         () => undefined,
       ),
     ]);
     if (persisted === undefined) {
-      if (!cached) throw dbUnavailable();
-      const clean = await cache.isClean(key).catch(() => {
-        throw redisUnavailable();
-      });
+      if (!cached) throw dbUnavailable(); // the database was not reached, and Redis cannot answer alone
+      const clean = await cache.isClean(key).catch(cacheFailed());
       return { key, version: cached.version, persistedVersion: clean ? cached.version : null, dirty: !clean, database: "unavailable" as const };
     }
     // A key not in the cache (never written, or clean and expired) is as far as the database.

@@ -1,8 +1,7 @@
 // Operator endpoints: liveness, readiness, Prometheus metrics, dead letters.
 import { Elysia } from "elysia";
-import { PartialRedriveError } from "../cache/dead";
-import { BackpressureError, ExpiredDeadLetterError, isReplyError } from "../cache/errors";
-import { AppError, backlogFull, deadLetterExpired, invalid, redisUnavailable } from "../errors";
+import { invalid } from "../errors";
+import { cacheFailed } from "./failures";
 import { errorFields, log } from "../log";
 import { collectProcess, Registry, render } from "../metrics";
 import pkg from "../../package.json" with { type: "json" };
@@ -47,22 +46,6 @@ function redriveTargets(body: unknown): { ids: string[] } | { all: true } {
   const bad = ids.findIndex((i) => typeof i !== "string" || !ENTRY_ID.test(i));
   if (bad >= 0) throw invalid(`ids/${bad}`, "not a dead-letter id (<ms>-<seq>@<partition>)");
   return { ids: ids as string[] };
-}
-
-/** A Redis failure of an operator route: Redis said no to what was asked (422), or Redis is not there (503). */
-function fromRedis(field: string) {
-  return (err: unknown): never => {
-    if (err instanceof AppError) throw err;
-    if (err instanceof PartialRedriveError) {
-      // Some letters moved: the message says which, and which did not (dead.ts).
-      const code = err.cause instanceof BackpressureError ? "BACKPRESSURE" : "REDIS_UNAVAILABLE";
-      throw new AppError(code, 503, err.message, { "Retry-After": "1" });
-    }
-    if (err instanceof BackpressureError) throw backlogFull(err.message);
-    if (err instanceof ExpiredDeadLetterError) throw deadLetterExpired(err.message);
-    if (isReplyError(err)) throw invalid(field, (err as Error).message);
-    throw redisUnavailable();
-  };
 }
 
 export function opsRoutes(d: Deps, guard: Guards) {
@@ -144,7 +127,7 @@ export function opsRoutes(d: Deps, guard: Guards) {
       const count = Number(query.count ?? 100);
       if (!Number.isInteger(count) || count < 1 || count > MAX_REDRIVE) throw invalid("count", `must be 1..${MAX_REDRIVE}`);
       if (query.after !== undefined && !ENTRY_ID.test(query.after)) throw invalid("after", "not a dead-letter id (<ms>-<seq>@<partition>)");
-      const deadLetters = await cache.deadLetters(count, query.after).catch(fromRedis("after"));
+      const deadLetters = await cache.deadLetters(count, query.after).catch(cacheFailed("after"));
       return { deadLetters };
     }, { detail: docs.deadLetters })
     .post(
@@ -154,8 +137,8 @@ export function opsRoutes(d: Deps, guard: Guards) {
         // {"all": true}: the oldest MAX_REDRIVE letters; the expired among them are left and
         // counted (redrive.lua decides which those are), where named ids would be refused.
         const all = "all" in target;
-        const ids = all ? (await cache.deadLetters(MAX_REDRIVE).catch(fromRedis("all"))).map((l) => l.id) : target.ids;
-        const r = ids.length ? await cache.redrive(ids, { leaveExpired: all }).catch(fromRedis("ids")) : { moved: [], expired: [] };
+        const ids = all ? (await cache.deadLetters(MAX_REDRIVE).catch(cacheFailed("all"))).map((l) => l.id) : target.ids;
+        const r = ids.length ? await cache.redrive(ids, { leaveExpired: all }).catch(cacheFailed("ids")) : { moved: [], expired: [] };
         return all ? { redriven: r.moved.length, expired: r.expired.length } : { redriven: r.moved.length };
       },
       {

@@ -4,16 +4,13 @@
 // this host to localhost: auth.ts): the page asks for the token once and keeps it for the tab.
 // Opened as http://localhost:<port>/ui (or 127.0.0.1, [::1]), its requests carry that Host.
 import { Elysia } from "elysia";
-import { redisUnavailable } from "../errors";
+import { cacheFailed } from "./failures";
 import type { Guards } from "./auth";
 import type { Deps } from "./deps";
 import { docs } from "./openapi";
 import { registryOf } from "./ops";
 import { StatusHistory } from "./status";
-import html from "./ui.html" with { type: "text" };
-
-// bun-types declares .html imports as HTML bundles; with type "text" it is the file's text.
-const page = html as unknown as string;
+import page from "./ui.html" with { type: "text" };
 
 export function uiRoutes(d: Deps, guard: Guards) {
   const history = new StatusHistory(() => registryOf(d));
@@ -26,9 +23,7 @@ export function uiRoutes(d: Deps, guard: Guards) {
       async ({ request, server }) => {
         guard.admin(request, server);
         history.touch();
-        const [stats, deadLetters] = await Promise.all([d.cache.stats(), d.cache.deadLetters(50)]).catch(() => {
-          throw redisUnavailable();
-        });
+        const [stats, deadLetters] = await Promise.all([d.cache.stats(), d.cache.deadLetters(50)]).catch(cacheFailed());
         return {
           now: Date.now(),
           backlog: stats.backlog,

@@ -8,7 +8,7 @@ import { invalid, tooLarge } from "../errors";
 
 const Key = T.String({ minLength: 1, description: "any Unicode text up to MAX_KEY_BYTES UTF-8 bytes, no control characters", examples: ["user:42"] });
 const Value = T.String({ description: "any text up to MAX_VALUE_BYTES UTF-8 bytes, no U+0000", examples: ["Alice"] });
-const Keys = T.Array(Key, { minItems: 1, description: "1..MAX_BATCH_ITEMS keys" });
+const KeyList = T.Array(Key, { minItems: 1, description: "1..MAX_BATCH_ITEMS keys" });
 
 export const SetBody = T.Object({ key: Key, value: Value }, { additionalProperties: false, examples: [{ key: "user:42", value: "Alice" }] });
 export const DelBody = T.Object({ key: Key }, { additionalProperties: false, examples: [{ key: "user:42" }] });
@@ -21,10 +21,10 @@ export const MsetBody = T.Object(
   { additionalProperties: false, examples: [{ items: [{ key: "a", value: "1" }, { key: "b", value: "2" }] }] },
 );
 export const MgetBody = T.Object(
-  { keys: Keys, source: T.Optional(T.Union([T.Literal("cache"), T.Literal("db")], { description: "default cache" })) },
+  { keys: KeyList, source: T.Optional(T.Union([T.Literal("cache"), T.Literal("db")], { description: "default cache" })) },
   { additionalProperties: false, examples: [{ keys: ["a", "b"], source: "cache" }] },
 );
-export const MdelBody = T.Object({ keys: Keys }, { additionalProperties: false, examples: [{ keys: ["a", "b"] }] });
+export const MdelBody = T.Object({ keys: KeyList }, { additionalProperties: false, examples: [{ keys: ["a", "b"] }] });
 
 const compiled = new Map<TSchema, ReturnType<typeof TypeCompiler.Compile>>();
 /** The body, checked against `schema`; a 422 naming the first bad field otherwise. */

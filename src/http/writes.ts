@@ -1,9 +1,9 @@
 // What every write route shares: refuse while shutting down, check the body, apply the write
-// to the cache, count the outcome, map the cache's typed errors to the API's, and, when asked
+// to the cache, count the outcome (the failure's answer is failures.ts's), and, when asked
 // (?wait=persisted), hold the answer until the written versions are committed.
-import { BackpressureError, NotAnIntegerError, OutOfRangeError, ReplicationTimeoutError } from "../cache/errors";
-import { AppError, backlogFull, invalid, notAnInteger, outOfRange, redisUnavailable, replicationTimeout, shuttingDown } from "../errors";
+import { AppError, invalid, shuttingDown } from "../errors";
 import type { Deps } from "./deps";
+import { fromCache } from "./failures";
 import { queryParam } from "./url";
 import { errorFields, log } from "../log";
 
@@ -55,16 +55,15 @@ export function writer(d: Deps) {
       reply = await apply(checked);
     } catch (err) {
       if (err instanceof AppError) throw err;
-      if (err instanceof NotAnIntegerError) return rejected(notAnInteger(err.message));
-      if (err instanceof OutOfRangeError) return rejected(outOfRange(err.message));
-      if (err instanceof BackpressureError) {
+      const answer = fromCache(err);
+      if (answer.status === 409) return rejected(answer); // NOT_AN_INTEGER, OUT_OF_RANGE: about the request
+      if (answer.code === "BACKPRESSURE") {
         metrics.inc("writeback_writes_total", { outcome: "backpressure" });
-        throw backlogFull(err.message);
+        throw answer;
       }
       metrics.inc("writeback_writes_total", { outcome: "unavailable" });
       log.debug("write not accepted: Redis unavailable", errorFields(err));
-      if (err instanceof ReplicationTimeoutError) throw replicationTimeout(err.message);
-      throw redisUnavailable();
+      throw answer;
     }
     metrics.inc("writeback_writes_total", { outcome: "ok" });
     metrics.observe("writeback_write_seconds", (performance.now() - started) / 1000);

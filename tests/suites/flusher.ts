@@ -159,7 +159,7 @@ export function flusherSuite(target: () => Record<string, string>): void {
 
     test("a backlog is gathered over several reads into batches of up to FLUSH_BATCH entries", async () => {
       for (const [batch, expected] of [
-        ["25000", 1], // 5,000 entries: three reads (2,000 + 2,000 + 1,000), one commit
+        ["25000", 1], // 5,000 entries: ten reads of READ_CHUNK (500), one commit
         ["1500", 4], // 1,500 + 1,500 + 1,500 + 500
       ] as const) {
         const h = await harness(dbUrl, { ...target(), FLUSH_BATCH: batch });

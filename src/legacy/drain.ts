@@ -1,19 +1,20 @@
-// Upgrading from the release before partitions: its one stream (`<prefix>stream`) may still
+// Upgrading from the release before partitions (see release.ts): its one stream (`<prefix>stream`) may still
 // hold acknowledged writes not yet persisted. Each flusher thread, before it starts on the
 // partitioned streams, drains that stream into the database as a flusher of the old layout
 // would: it takes over every entry pending there (the old instances are gone or going), reads
 // the rest, persists, acknowledges, and gives the old hashes their TTL. The thread that finds
 // the stream empty with nothing pending moves its dead letters to the partitions' dead-letter
 // streams and deletes it; until then, reads and increments that miss the new layout look at
-// the old hashes (cache/api.ts). Nothing acknowledged under the old layout is skipped.
+// the old hashes (reads.ts). Nothing acknowledged under the old layout is skipped.
 import type { Config } from "../config";
-import { hasLegacyStream, retireLegacy } from "../cache/layout";
 import { connect } from "../cache/redis";
-import { configKeys, legacyKeys } from "../keys";
+import type { Flusher } from "../flusher/flusher";
+import { openFlusher } from "../flusher/open";
+import { configKeys } from "../keys";
 import { log } from "../log";
 import type { Registry } from "../metrics";
-import type { Flusher } from "./flusher";
-import { openFlusher } from "./open";
+import { legacyKeys } from "./keys";
+import { hasLegacyStream, retireLegacy } from "./stream";
 
 /** Drains the old release's stream, if there is one; `track` is told which flusher runs, so a stop can reach it. Resolves false when a stop cut it short. */
 export async function drainLegacy(config: Config, index: number, processId: string, metrics: Registry, track: (f: Flusher | undefined) => void): Promise<boolean> {

@@ -1,7 +1,9 @@
+// Config rules: loadConfig over env objects (defaults, refusals naming the variable, bounds of
+// every duration, rules between settings) and --help. No service: the binary's exit 2 on a bad
+// setting is tests/config-exit.test.ts.
+import { ConfigError, ConfigSchema, helpText, loadConfig, MAX_TOMBSTONE_RETENTION_MS, TIMER_MAX_MS } from "../../src/config";
 import { describe, expect, test } from "bun:test";
-import { ConfigError, ConfigSchema, helpText, loadConfig, MAX_TOMBSTONE_RETENTION_MS, TIMER_MAX_MS } from "../src/config";
-import { binary } from "../src/testing/binary";
-import { freePort } from "../src/testing/services";
+import { hostname } from "node:os";
 
 describe("config", () => {
   test("defaults", () => {
@@ -41,23 +43,6 @@ describe("config", () => {
     }
   });
 
-  test("the binary exits 2 and names a bad variable", async () => {
-    const cases: [string, string][] = [
-      ["FLUSH_BATCH", "lots"],
-      ["TOMBSTONE_RETENTION_MS", "300000000000000"], // issue 23: accepted, then every purge failed
-    ];
-    for (const [name, value] of cases) {
-      // Nowhere to connect to: if the setting were accepted, the process must not touch the
-      // shared Redis or database. It is killed if it is still running after 20 s.
-      const env = { ...process.env, PORT: String(await freePort()), REDIS_URL: "redis://127.0.0.1:1", DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", [name]: value };
-      const proc = Bun.spawn([await binary()], { env, stdout: "ignore", stderr: "pipe" });
-      const timer = setTimeout(() => proc.kill(9), 20_000);
-      const code = await proc.exited;
-      clearTimeout(timer);
-      expect([name, code]).toEqual([name, 2]);
-      expect(await new Response(proc.stderr).text()).toContain(name);
-    }
-  }, 120_000); // the first test of a run to need the binary builds it
 });
 
 // Issue 23, item 11: every duration setting is bounded by what uses it. Each rule has a test.
@@ -133,4 +118,41 @@ describe("duration settings are bounded by what computes them", () => {
     expect(loadConfig({ [name]: String(max) })[name as "FLUSH_STUCK_MS"]).toBe(max);
     expect(refused(name, String(max + 1))).toBe(name);
   });
+});
+
+describe("rules between settings and derived values", () => {
+  test("MAX_LAG_MS below FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS is refused, naming MAX_LAG_MS; 0 (off) is not", () => {
+    const env = { FLUSH_CLAIM_IDLE_MS: "10000", FLUSH_CLAIM_INTERVAL_MS: "2000" };
+    expect(() => loadConfig({ ...env, MAX_LAG_MS: "11999" })).toThrow(/MAX_LAG_MS/);
+    expect(loadConfig({ ...env, MAX_LAG_MS: "12000" }).MAX_LAG_MS).toBe(12000);
+    expect(loadConfig({ ...env, MAX_LAG_MS: "0" }).MAX_LAG_MS).toBe(0);
+  });
+
+  test("a REDIS_URL listing several nodes means a Redis Cluster", () => {
+    expect(loadConfig({ REDIS_URL: "redis://h1:7000,h2:7001" }).REDIS_CLUSTER).toBe(true);
+    expect(loadConfig({ REDIS_URL: "redis://h1:7000" }).REDIS_CLUSTER).toBe(false);
+  });
+
+  test("CONSUMER_NAME defaults to <host>-<port>: the same after a restart on that host and port", () => {
+    expect(loadConfig({ PORT: "8123" }).CONSUMER_NAME).toBe(`${hostname()}-8123`);
+    expect(loadConfig({ CONSUMER_NAME: "mine" }).CONSUMER_NAME).toBe("mine");
+  });
+
+  test("an empty token means off; an empty other setting means its default", () => {
+    const c = loadConfig({ API_TOKEN: "", ADMIN_TOKEN: "", PORT: "", HOST: "" });
+    expect([c.API_TOKEN, c.ADMIN_TOKEN, c.PORT, c.HOST]).toEqual(["", "", 8000, "127.0.0.1"]);
+  });
+
+  test.each(["yes", "1", "TRUE"])("a boolean is true or false, nothing else (%s is refused)", (v) => {
+    expect(() => loadConfig({ REDIS_CLUSTER: v })).toThrow(ConfigError);
+  });
+
+  test.each(["postgres://h/db", "postgresql://h/db", "mysql://h/db", "mariadb://h/db", "sqlite:///tmp/x.db"])("DATABASE_URL %s names a store", (url) => {
+    expect(loadConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  });
+});
+
+test("DATABASE_URL's pattern is the stores' (src/store/open.ts STORE_URL): one rule, checked until it has one home", async () => {
+  const { STORE_URL } = await import("../../src/store/open");
+  expect((ConfigSchema.properties.DATABASE_URL as { pattern?: string }).pattern).toBe(STORE_URL);
 });

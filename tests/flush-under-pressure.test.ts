@@ -1,5 +1,7 @@
-// Defects found by review (issue 8), each reproduced against real Redis and Postgres: private
-// redis-servers where a test needs Redis out of memory or paused, a database for the file.
+// The flusher and the write path under pressure: Redis out of memory, batches too large or too
+// slow for one statement, a key too large for the index, a Redis that stalls. Against real
+// Redis and Postgres: private redis-servers where a test needs Redis full or paused, a
+// database for the file.
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
 import postgres from "postgres";

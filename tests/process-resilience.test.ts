@@ -1,6 +1,6 @@
-// Defects found by review (issue 8) that only a whole process shows: drains, health, the
-// flusher's driver errors, Redis restarts, the port, HTTP/1.0 without Host, and one database
-// per deployment. Each test runs writeback as a process with its own redis-server and database.
+// What only a whole process shows: drains cut short at the grace period, health of a stuck
+// thread, driver exceptions contained, Redis restarts, the port, HTTP/1.0 without Host, and
+// one database per deployment. Each test runs writeback as a process with its own redis-server and database.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import Redis from "ioredis";

@@ -1,7 +1,8 @@
-// The HTTP layer's defects found by review (issue 8): strict UTF-8, keys in URLs, counted
+// What the HTTP layer accepts and who may call it: strict UTF-8, keys in URLs, counted
 // rejections, readiness without internals, redrive that needs to be asked for, and tokens.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApiCache } from "../src/cache/api";
+import { connect } from "../src/cache/redis";
 import { loadConfig, ConfigError, MAX_KEY_LIMIT } from "../src/config";
 import { guards } from "../src/http/auth";
 import { createApp } from "../src/http/app";
@@ -101,7 +102,7 @@ describe("metrics and readiness", () => {
     url.pathname = "/wb_no_such_database";
     const prefix = testPrefix();
     const config = loadConfig({ REDIS_URL: SHARED_REDIS_URL, DATABASE_URL: url.toString(), KEY_PREFIX: prefix });
-    const cache = new ApiCache(config, keys(config.KEY_PREFIX));
+    const cache = new ApiCache(config, keys(config.KEY_PREFIX), connect(config.REDIS_URL, "api", config.REDIS_COMMAND_TIMEOUT_MS));
     await cache.whenReady(5000);
     const store = new PostgresStore({ url: url.toString(), max: 1, statementTimeoutMs: 1000, lockTimeoutMs: 500 });
     const app = createApp({ config, cache, store, waiters: new PersistWaiters(store), metrics: new Registry(), state: { shuttingDown: false } });

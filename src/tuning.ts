@@ -1,0 +1,25 @@
+// How much one command, statement or round carries: the sizes chosen by measurement
+// (bench/README.md), not settings a deployment changes, so they are constants, in one place.
+// Redis serves one command at a time: a read or a script over many thousands of items would
+// hold up every write behind it. (The write path's own batch bounds, MAX_WRITES and MAX_BYTES
+// per set.lua call, are with it in src/cache/writer.ts.)
+
+/** Stream entries per XREAD at most; a flush batch gathers several reads (flusher.ts). */
+export const READ_CHUNK = 500;
+/** Keys per values.lua call (the values of large writes, read from the cache hashes). */
+export const VALUES_CHUNK = 500;
+/** Cache entries per clean.lua call (committed keys given their TTL). */
+export const CLEAN_CHUNK = 500;
+/** Dead letters per redrive.lua call. */
+export const REDRIVE_CHUNK = 1000;
+/** Dead letters per XRANGE when moving them between dead-letter streams (layout changes, the one-stream upgrade). */
+export const DEAD_MOVE_CHUNK = 500;
+
+/** Database connections of the main thread (reads, ?wait=persisted, /ready); each flusher thread has one of its own. */
+export const API_DB_CONNECTIONS = 4;
+
+/** How often each flusher thread purges tombstones older than TOMBSTONE_RETENTION_MS (threads start at random offsets). */
+export const PURGE_INTERVAL_MS = 60_000;
+/** Tombstones per purge statement, and statements per round at most. */
+export const PURGE_BATCH = 500;
+export const PURGE_MAX_BATCHES = 20;
