@@ -1,8 +1,12 @@
 // How much one command, statement or round carries: the sizes chosen by measurement
 // (bench/README.md), not settings a deployment changes, so they are constants, in one place.
 // Redis serves one command at a time: a read or a script over many thousands of items would
-// hold up every write behind it. (The write path's own batch bounds, MAX_WRITES and MAX_BYTES
-// per set.lua call, are with it in src/cache/writer.ts.)
+// hold up every write behind it.
+
+/** Writes per set.lua call at most (the writes of one event-loop turn; more make several calls). */
+export const WRITE_CALL_MAX_WRITES = 256;
+/** Bytes (UTF-8, keys and values) per set.lua call at most. */
+export const WRITE_CALL_MAX_BYTES = 1024 * 1024;
 
 /** Stream entries per XREAD at most; a flush batch gathers several reads (flusher.ts). */
 export const READ_CHUNK = 500;

@@ -12,6 +12,7 @@
 // earlier one hangs (Redis paused or stalled) would otherwise wait out that one's timeout and
 // then its own, answering in twice the promised time.
 import type { Config } from "../config";
+import { WRITE_CALL_MAX_BYTES, WRITE_CALL_MAX_WRITES } from "../tuning";
 import type { Keys } from "../keys";
 import { log } from "../log";
 import { CacheTimeoutError, fromScriptError } from "./errors";
@@ -19,10 +20,11 @@ import type { WritebackRedis } from "./redis";
 import { isCluster } from "./redis";
 import { replicatedCall, waitAllowanceMs } from "./replicas";
 
-// A call stays small enough that Redis never runs one script for long.
-const MAX_WRITES = 256;
-/** UTF-8 bytes of keys and values (what Redis receives; string.length would count UTF-16 units, a third of "€"'s bytes). */
-const MAX_BYTES = 1024 * 1024;
+// A call stays small enough that Redis never runs one script for long (src/tuning.ts); its
+// bytes are UTF-8 bytes of keys and values, what Redis receives (string.length would count
+// UTF-16 units, a third of "€"'s bytes).
+const MAX_WRITES = WRITE_CALL_MAX_WRITES;
+const MAX_BYTES = WRITE_CALL_MAX_BYTES;
 const STALL_LOG_INTERVAL_MS = 5000;
 
 /** A write to the cache: a set (op "s") or a delete (op "d", value ""). */

@@ -21,9 +21,7 @@ export interface StoreOptions {
   maxValueBytes?: number;
 }
 
-/** The accepted DATABASE_URL forms, for the configuration's check and --help. */
-export const STORE_URL = "^(postgres(ql)?|mysql|mariadb|sqlite)://";
-
+/** The store a DATABASE_URL names (config.ts checks the scheme once, at start; this maps it). */
 export function storeKind(url: string): "postgres" | "mysql" | "sqlite" {
   if (/^postgres(ql)?:/.test(url)) return "postgres";
   if (/^(mysql|mariadb):/.test(url)) return "mysql";

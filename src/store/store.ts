@@ -1,6 +1,6 @@
 // The database behind one small interface: what the flusher and the read path need of the
-// system of record. Postgres (postgres.ts) implements it; the rules every implementation
-// keeps are the version guard (a row never moves to an older or equal version), batches
+// system of record. Postgres, MySQL/MariaDB and SQLite implement it (postgres/, mysql/,
+// sqlite/; open.ts picks one by DATABASE_URL's scheme); the rules every implementation keeps are the version guard (a row never moves to an older or equal version), batches
 // written in key order (no deadlocks between flusher threads), and errors classified by code.
 import { deadline } from "../deadline";
 import { FatalError } from "../fatal";

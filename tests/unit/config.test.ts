@@ -152,7 +152,12 @@ describe("rules between settings and derived values", () => {
   });
 });
 
-test("DATABASE_URL's pattern is the stores' (src/store/open.ts STORE_URL): one rule, checked until it has one home", async () => {
-  const { STORE_URL } = await import("../../src/store/open");
-  expect((ConfigSchema.properties.DATABASE_URL as { pattern?: string }).pattern).toBe(STORE_URL);
+test("every DATABASE_URL the configuration accepts names a store, and a scheme no store knows is refused at start", async () => {
+  const { storeKind } = await import("../../src/store/open");
+  for (const url of ["postgres://h/db", "postgresql://h/db", "mysql://h/db", "mariadb://h/db", "sqlite:///tmp/x.db"]) {
+    expect(["postgres", "mysql", "sqlite"]).toContain(storeKind(loadConfig({ DATABASE_URL: url }).DATABASE_URL));
+  }
+  for (const url of ["redis://h/db", "mongodb://h/db", "sqlite:relative.db"]) {
+    expect(() => loadConfig({ DATABASE_URL: url })).toThrow("DATABASE_URL");
+  }
 });
