@@ -112,10 +112,12 @@ export class Flusher {
     while (ready && !this.stop.outOfTime) {
       const stopping = this.stop.stopping.aborted;
       try {
-        if (!prefetched) {
-          if (!stopping) await this.upkeep.run(this.own);
-          for (const o of this.own.alone()) await this.flushAlone(o);
-        }
+        // Also with a batch read ahead: under a steady backlog every turn has one, and a thread
+        // that settled only without one would keep every partition it first claimed, leaving
+        // the threads that joined later idle (a release it makes now only costs that batch's
+        // entries of the partition a second read, by their new owner).
+        if (!stopping) await this.upkeep.run(this.own);
+        for (const o of this.own.alone()) await this.flushAlone(o);
         const batch = await (prefetched ?? this.reader.read(!stopping));
         prefetched = undefined;
         const full = this.reader.full(batch);
