@@ -84,6 +84,8 @@ test("an instance paused past its heartbeat, whose name another instance took me
   const lease = keys("in:", 16).consumer("pause");
   const redis = new Redis(s.redis.url);
   try {
+    // /health answers before the name is taken (the lease is acquired after the port listens).
+    await waitFor("the instance holds its name", async () => (await redis.get(lease)) !== null);
     const first = await redis.get(lease);
     expect(first).not.toBeNull();
     paused.proc.kill("SIGSTOP");
