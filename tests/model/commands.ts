@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { History, type Op } from "./history";
 import { perform } from "./client";
+import type { SlowTarget } from "./proxy";
 import type { World } from "./world";
 
 export const CLIENTS = 3;
@@ -57,6 +58,12 @@ export class Run {
     op.end = this.history.now();
   }
 
+  /** Starts operations of several clients at once, each once that client's previous one has answered. */
+  async issueAll(ops: [number, OpSpec][]): Promise<void> {
+    await Promise.all(ops.map(([c]) => this.busy[c]));
+    for (const [c, spec] of ops) await this.issue(c, spec);
+  }
+
   /** Waits for every operation in flight. */
   async settle(): Promise<void> {
     await Promise.all(this.busy);
@@ -94,6 +101,16 @@ class ClientOp implements Cmd {
   }
 }
 
+/** Several clients at once on one key: the collisions where features meet. */
+class Burst implements Cmd {
+  constructor(readonly ops: [number, OpSpec][]) {}
+  check = () => true;
+  run = (_m: Model, r: Run) => r.issueAll(this.ops);
+  toString() {
+    return `together(${this.ops.map(([c, s]) => new ClientOp(c, s).toString()).join("; ")})`;
+  }
+}
+
 /** A command that is one fault (or a pause), with its name for the counterexample. */
 const fault = (label: string, act: (r: Run, m: Model) => unknown, check: (m: Model) => boolean = () => true): Cmd => ({
   check,
@@ -105,6 +122,8 @@ const key = fc.integer({ min: 0, max: KEYS - 1 });
 const someKeys = fc.uniqueArray(key, { minLength: 1, maxLength: KEYS });
 const wait = fc.option(fc.constantFrom(100, 500, 1500), { freq: 4, nil: undefined });
 const source = fc.constantFrom<"cache" | "db">("cache", "cache", "db");
+const slowTarget = fc.constantFrom<SlowTarget>("none", "reads", "writes", "all");
+const slowMs = fc.constantFrom(50, 150, 300);
 
 const opSpec: fc.Arbitrary<OpSpec> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("set" as const), keys: key.map((k) => [k]), waitMs: wait }) },
@@ -117,45 +136,66 @@ const opSpec: fc.Arbitrary<OpSpec> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("status" as const), keys: key.map((k) => [k]) }) },
 );
 
+/** A single-key operation on key `k`. */
+const opOn = (k: number): fc.Arbitrary<OpSpec> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant("set" as const), keys: fc.constant(k).map((x) => [x]), waitMs: wait }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant("del" as const), keys: fc.constant(k).map((x) => [x]), waitMs: wait }) },
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant("incr" as const), keys: fc.constant(k).map((x) => [x]), by: fc.integer({ min: -3, max: 5 }), waitMs: wait }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant("get" as const), keys: fc.constant(k).map((x) => [x]), source }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("status" as const), keys: fc.constant(k).map((x) => [x]) }) },
+  );
+
+const burst = key.chain((k) =>
+  fc
+    .uniqueArray(fc.integer({ min: 0, max: CLIENTS - 1 }), { minLength: 2, maxLength: CLIENTS })
+    .chain((clients) => fc.tuple(...clients.map((c) => opOn(k).map((s): [number, OpSpec] => [c, s]))))
+    .map((ops): Cmd => new Burst(ops)),
+);
+
 const clientOp = fc.tuple(fc.integer({ min: 0, max: CLIENTS - 1 }), opSpec).map(([c, s]): Cmd => new ClientOp(c, s));
 
-/** Faults, and pauses (long enough for clean entries to expire and flushes to happen). */
-const nemesis: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 6, arbitrary: fc.integer({ min: 1, max: 300 }).map((ms) => fault(`pause ${ms}ms`, () => Bun.sleep(ms))) },
-  {
-    weight: 1,
-    arbitrary: fc.constant(null).map(() => fault("cut the database", (r, m) => ((m.dbCut = true), r.world.cutDb()), (m) => !m.dbCut)),
+/** The faults by name (--without skips some), with their weights; pauses are always in. */
+const faults: Record<string, fc.WeightedArbitrary<Cmd>> = {
+  cut: {
+    weight: 3,
+    arbitrary: fc.oneof(
+      fc.constant(null).map(() => fault("cut the database", (r, m) => ((m.dbCut = true), r.world.cutDb()), (m) => !m.dbCut)),
+      { weight: 2, arbitrary: fc.constant(null).map(() => fault("restore the database", (r, m) => ((m.dbCut = false), r.world.restoreDb()), (m) => m.dbCut)) },
+    ),
   },
-  {
-    weight: 2,
-    arbitrary: fc.constant(null).map(() => fault("restore the database", (r, m) => ((m.dbCut = false), r.world.restoreDb()), (m) => m.dbCut)),
-  },
-  {
+  slow: {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.constantFrom(0, 0.3, 0.6), fc.constantFrom(100, 300, 600))
-      .map(([p, ms]) => fault(p === 0 ? "database answers at once" : `slow ${p * 100}% of database connections (answers ${ms / 2}-${ms}ms late)`, (r) => r.world.stallDb(p, ms))),
+      .tuple(slowTarget, slowMs)
+      .map(([target, ms]) => fault(target === "none" ? "database answers at once" : `slow database ${target} (answers ${ms / 2}-${ms}ms late)`, (r) => r.world.slowDb(target, ms))),
   },
-  {
+  restart: {
     weight: 1,
     arbitrary: fc
       .tuple(fc.constantFrom<"SIGTERM" | "SIGKILL">("SIGTERM", "SIGKILL"), fc.constantFrom(0, 5, 20, 50, 150))
       .map(([signal, lingerMs]) => fault(`restart the service (${signal}, FLUSH_LINGER_MS=${lingerMs})`, (r) => r.world.restart({ lingerMs }, signal))),
   },
-  { weight: 1, arbitrary: fc.constant(null).map(() => fault("restart redis-server (kill -9, AOF)", (r) => r.world.restartRedis())) },
-  { weight: 2, arbitrary: fc.constant(null).map(() => fault("squeeze Redis's memory (volatile-lru evicts)", (r) => r.world.squeeze())) },
-  { weight: 3, arbitrary: key.map((k) => fault(`evict ${name(k)} if clean`, (r) => r.world.evict(r.keys[k]!))) },
-);
+  redis: { weight: 1, arbitrary: fc.constant(null).map(() => fault("restart redis-server (kill -9, AOF)", (r) => r.world.restartRedis())) },
+  squeeze: { weight: 2, arbitrary: fc.constant(null).map(() => fault("squeeze Redis's memory (volatile-lru evicts)", (r) => r.world.squeeze())) },
+  evict: { weight: 3, arbitrary: key.map((k) => fault(`evict ${name(k)} if clean`, (r) => r.world.evict(r.keys[k]!))) },
+};
+export const FAULTS = Object.keys(faults);
 
-export function program(maxCommands: number, replayPath?: string): fc.Arbitrary<Iterable<Cmd>> {
-  return fc.commands([fc.oneof({ weight: 5, arbitrary: clientOp }, { weight: 2, arbitrary: nemesis })], { maxCommands, size: "max", replayPath });
+const pause: fc.WeightedArbitrary<Cmd> = { weight: 6, arbitrary: fc.integer({ min: 1, max: 300 }).map((ms) => fault(`pause ${ms}ms`, () => Bun.sleep(ms))) };
+
+/** Programs of up to `maxCommands` commands: client operations, bursts, pauses and the faults not in `without`. */
+export function program(maxCommands: number, without: string[] = [], replayPath?: string): fc.Arbitrary<Iterable<Cmd>> {
+  const nemesis = fc.oneof(pause, ...Object.entries(faults).filter(([k]) => !without.includes(k)).map(([, f]) => f));
+  return fc.commands([fc.oneof({ weight: 5, arbitrary: clientOp }, { weight: 1, arbitrary: burst }, { weight: 2, arbitrary: nemesis })], { maxCommands, size: "max", replayPath });
 }
 
 export interface RunParams {
   ttlMs: number;
   lingerMs: number;
-  stallP: number;
-  stallMs: number;
+  /** database connections whose answers are late from the start, and by how much */
+  slow: SlowTarget;
+  slowMs: number;
   /** seeds the proxy's delays */
   noise: number;
 }
@@ -165,8 +205,8 @@ export function runParams(ttlMs?: number): fc.Arbitrary<RunParams> {
   return fc.record({
     ttlMs: ttlMs !== undefined ? fc.constant(ttlMs) : fc.constantFrom(10, 25, 50, 100, 250),
     lingerMs: fc.constantFrom(0, 5, 20, 50, 150),
-    stallP: fc.constantFrom(0, 0.3, 0.6),
-    stallMs: fc.constantFrom(100, 300, 600),
+    slow: slowTarget,
+    slowMs,
     noise: fc.noShrink(fc.integer()),
   });
 }

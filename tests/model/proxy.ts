@@ -1,12 +1,12 @@
 // A TCP proxy in front of the model check's database: `cut()` drops every connection and
-// refuses new ones until `restore()` (as tests/helpers/proxy.ts), and `stall()` holds back
-// the database's answers on some connections: each connection is slow with probability `p`
-// (drawn again at every stall() and for each new connection), and every answer chunk on a slow
-// one is delivered only after `ms`/2..`ms` (later chunks wait behind it, in order). The
-// service's request pool and its flusher threads hold different connections, so a slow read
-// next to a fast flush is what opens the window of a read-through or an increment reading the
-// database while newer writes are persisted and expire. The draws come from the caller's
-// seeded random source.
+// refuses new ones until `restore()` (as tests/helpers/proxy.ts), and `slow()` holds back the
+// database's answers on the connections of one role: a connection is a writer once its client
+// sent the flusher's upsert (`INSERT INTO writeback_kv`), a reader until then (the request
+// pool's reads, the waiters' version checks). Every answer chunk on a slowed connection is
+// delivered only after `ms`/2..`ms` (later chunks wait behind it, in order). Slow reads next to
+// fast flushes are what open the window of a read-through or an increment reading the
+// database while newer writes are persisted and expire; slow writes make the database lag.
+// The delays come from the caller's seeded random source.
 import type { Socket, TCPSocketListener } from "bun";
 
 interface Pair {
@@ -17,7 +17,9 @@ interface Pair {
   toUpstream: Uint8Array[];
   /** answers held back: delivered in order, each not before its time */
   held: { at: number; chunk: Uint8Array }[];
-  slow: boolean;
+  writer: boolean;
+  /** the client sent its first query (Parse or Query message): connecting and authenticating are never slowed */
+  querying: boolean;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -34,11 +36,14 @@ function send(socket: Socket<Pair>, queue: Uint8Array[], chunk?: Uint8Array): vo
   }
 }
 
+export type SlowTarget = "none" | "reads" | "writes" | "all";
+const UPSERT = Buffer.from("INSERT INTO writeback_kv");
+
 export class StallingProxy {
   private server?: TCPSocketListener<Pair>;
   private pairs = new Set<Pair>();
   private down = false;
-  private p = 0;
+  private target: SlowTarget = "none";
   private ms = 0;
 
   constructor(
@@ -51,20 +56,20 @@ export class StallingProxy {
     return this.server!.port;
   }
 
-  /** From now on each connection is slow with probability `p` (0: none): its answers are held back `ms`/2..`ms`. */
-  stall(p: number, ms: number): void {
-    this.p = p;
+  /** From now on the answers on `target`'s connections are held back `ms`/2..`ms`. */
+  slow(target: SlowTarget, ms: number): void {
+    this.target = target;
     this.ms = ms;
-    for (const pair of this.pairs) pair.slow = this.draw();
   }
 
-  private draw(): boolean {
-    return this.p > 0 && this.random() < this.p;
+  private slowed(pair: Pair): boolean {
+    if (!pair.querying) return false;
+    return this.target === "all" || (this.target === "reads" && !pair.writer) || (this.target === "writes" && pair.writer);
   }
 
   private toClient(pair: Pair, chunk: Uint8Array): void {
     const now = performance.now();
-    const delay = pair.slow ? this.ms * (0.5 + this.random() / 2) : 0;
+    const delay = this.slowed(pair) ? this.ms * (0.5 + this.random() / 2) : 0;
     const last = pair.held.at(-1)?.at ?? 0;
     if (delay === 0 && pair.held.length === 0) return send(pair.client, pair.toClient, chunk);
     pair.held.push({ at: Math.max(now + delay, last), chunk });
@@ -89,7 +94,7 @@ export class StallingProxy {
       socket: {
         open(client) {
           if (self.down) return void client.end();
-          const pair: Pair = { client, pending: [], toClient: [], toUpstream: [], held: [], slow: self.draw() };
+          const pair: Pair = { client, pending: [], toClient: [], toUpstream: [], held: [], writer: false, querying: false };
           client.data = pair;
           self.pairs.add(pair);
           Bun.connect<Pair>({
@@ -122,6 +127,8 @@ export class StallingProxy {
         },
         data(client, chunk) {
           const pair = client.data;
+          if (!pair.querying && (chunk[0] === 0x50 || chunk[0] === 0x51)) pair.querying = true; // 'P' Parse, 'Q' Query
+          if (!pair.writer && Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).includes(UPSERT)) pair.writer = true;
           if (pair.upstream) send(pair.upstream, pair.toUpstream, new Uint8Array(chunk));
           else pair.pending.push(new Uint8Array(chunk));
         },

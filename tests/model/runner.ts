@@ -19,11 +19,15 @@ export interface Options {
   /** fast-check's path (and the commands' replay path) of a counterexample: replay only it */
   path?: string;
   replayPath?: string;
+  /** faults left out of the programs (commands.ts FAULTS) */
+  without?: string[];
   /** CACHE_TTL_MS of every run; unset: drawn per run */
   ttlMs?: number;
   attempts: number;
   maxCommands: number;
   log: (line: string) => void;
+  /** true: start no more runs (a Ctrl-C), report what there is */
+  stopped?: () => boolean;
 }
 
 export interface RunResult {
@@ -54,11 +58,14 @@ export interface Report {
   text: string;
 }
 
-/** Waits until the database holds, for every key, at least the newest version a write was acknowledged with. */
+/**
+ * Waits until the database holds, for every key, at least the newest version a write was
+ * acknowledged with or a read answered (an unknown write that landed is persisted too).
+ */
 async function caughtUp(world: World, run: Run, ms = 30_000): Promise<void> {
   const want = new Map<string, number>();
   for (const op of run.ops)
-    if (outcomeOf(op) === "ok" && op.kind !== "get" && op.kind !== "mget" && op.kind !== "status")
+    if (outcomeOf(op) === "ok")
       for (const it of op.items) if (it.version !== undefined && it.version > (want.get(it.key) ?? 0)) want.set(it.key, it.version);
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -73,13 +80,13 @@ async function runOnce(world: World, id: number, params: RunParams, cmds: Iterab
   world.reseed(params.noise);
   await world.heal();
   await world.restart({ ttlMs: params.ttlMs, lingerMs: params.lingerMs });
-  world.stallDb(params.stallP, params.stallMs);
+  world.slowDb(params.slow, params.slowMs);
   const run = new Run(world, id);
   const t1 = performance.now();
   await fc.asyncModelRun(() => ({ model: { dbCut: false }, real: run }), cmds);
   await run.settle();
   const t2 = performance.now();
-  await run.fault("heal: database back, no stalls, service up", () => world.heal());
+  await run.fault("heal: database back and fast, service up", () => world.heal());
   await run.finalReads();
   const t3 = performance.now();
   await caughtUp(world, run);
@@ -93,7 +100,7 @@ async function runOnce(world: World, id: number, params: RunParams, cmds: Iterab
 }
 
 const describeParams = (p: RunParams) =>
-  `CACHE_TTL_MS=${p.ttlMs} FLUSH_LINGER_MS=${p.lingerMs} stall=${p.stallP > 0 ? `${p.stallP * 100}%/${p.stallMs}ms` : "none"}`;
+  `CACHE_TTL_MS=${p.ttlMs} FLUSH_LINGER_MS=${p.lingerMs} slow database=${p.slow === "none" ? "none" : `${p.slow} ${p.slowMs / 2}-${p.slowMs}ms`}`;
 
 export async function checkModel(o: Options): Promise<Report> {
   const world = await World.open();
@@ -110,8 +117,9 @@ export async function checkModel(o: Options): Promise<Report> {
   try {
     evictedAtStart = await world.evictedByRedis();
     // The program first: fast-check shrinks a tuple's parts in order, and the program is what should get short.
-    const property = fc.asyncProperty(program(o.maxCommands, o.replayPath), runParams(o.ttlMs), async (cmds, params) => {
+    const property = fc.asyncProperty(program(o.maxCommands, o.without, o.replayPath), runParams(o.ttlMs), async (cmds, params) => {
       const now = Date.now();
+      if (o.stopped?.()) throw new fc.PreconditionFailure(true);
       if (failedAt === undefined && now > searchDeadline && !o.path) throw new fc.PreconditionFailure(true);
       if (failedAt !== undefined && now > failedAt + o.shrinkSeconds * 1000) throw new fc.PreconditionFailure(true);
       const tries = failedAt !== undefined || o.path ? o.attempts : 1;
@@ -173,7 +181,7 @@ function render(r: Report, o: Options): string {
       `${t.faults} faults and pauses (${faults}); Redis evicted ${t.redisEvicted} keys` +
       (Object.keys(t.violationsByRule).length ? `; violations in all runs: ${Object.entries(t.violationsByRule).map(([k, n]) => `${k} ${n}`).join(", ")}` : ""),
   ];
-  const ttl = o.ttlMs !== undefined ? ` --ttl ${o.ttlMs}` : "";
+  const ttl = (o.ttlMs !== undefined ? ` --ttl ${o.ttlMs}` : "") + (o.without?.length ? ` --without ${o.without.join(",")}` : "");
   if (!r.failed) return [`model check passed (seed ${r.seed}): ${summary[0]}`, `replay: bun run check:model --seed ${r.seed} --seconds ${o.seconds}${ttl}`].join("\n");
   const f = r.failure!;
   const replay = `bun run check:model --seed ${r.seed} --path ${f.path}${f.replayPath ? ` --replay-path '${f.replayPath}'` : ""}${ttl}`;

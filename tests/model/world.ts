@@ -1,7 +1,7 @@
 // The system under check and the faults the nemesis injects: the compiled binary
 // (startService), a private redis-server (small maxmemory, volatile-lru, AOF with fsync
 // always, so acknowledged writes survive its kill -9), a database of its own on the shared
-// Postgres reached through a proxy the check cuts and stalls, and a direct connection to that
+// Postgres reached through a proxy the check cuts and slows, and a direct connection to that
 // database to read the final rows. One World serves every run of a check; runs keep apart by
 // their own keys.
 import postgres from "postgres";
@@ -10,7 +10,7 @@ import { keys as redisKeys, type Keys } from "../../src/keys";
 import { startService, type Running } from "../../src/testing/process";
 import { createDatabase, PrivateRedis } from "../../src/testing/services";
 import type { Row } from "./history";
-import { StallingProxy } from "./proxy";
+import { StallingProxy, type SlowTarget } from "./proxy";
 
 const PARTITIONS = 4;
 /** Redis's memory limit: a few ballast writes (squeeze) make it evict. */
@@ -42,7 +42,7 @@ export class World {
   private random: () => number = Math.random;
   private ballast = 0;
   private evictedBefore = 0;
-  readonly counts = { serviceRestarts: 0, kills: 0, redisRestarts: 0, cuts: 0, stalls: 0, squeezes: 0, evictions: 0 };
+  readonly counts = { serviceRestarts: 0, kills: 0, redisRestarts: 0, cuts: 0, slowdowns: 0, squeezes: 0, evictions: 0 };
   private params: ServiceParams = { ttlMs: 50, lingerMs: 10 };
 
   private constructor(
@@ -129,9 +129,9 @@ export class World {
     this.proxy.restore();
   }
 
-  stallDb(p: number, ms: number): void {
-    if (p > 0) this.counts.stalls++;
-    this.proxy.stall(p, ms);
+  slowDb(target: SlowTarget, ms: number): void {
+    if (target !== "none") this.counts.slowdowns++;
+    this.proxy.slow(target, ms);
   }
 
   /** redis-server kill -9 and start again on its AOF (fsync always: nothing acknowledged lost). */
@@ -171,7 +171,7 @@ export class World {
   /** Ends every fault: the database answers at once again, the service runs. */
   async heal(): Promise<void> {
     this.proxy.restore();
-    this.proxy.stall(0, 0);
+    this.proxy.slow("none", 0);
     if (!this.service || this.service.proc.exitCode !== null || this.service.proc.signalCode !== null) {
       this.service = undefined;
       await this.restart();
