@@ -182,6 +182,7 @@ function render(r: Report, o: Options): string {
       (Object.keys(t.violationsByRule).length ? `; violations in all runs: ${Object.entries(t.violationsByRule).map(([k, n]) => `${k} ${n}`).join(", ")}` : ""),
   ];
   const ttl = (o.ttlMs !== undefined ? ` --ttl ${o.ttlMs}` : "") + (o.without?.length ? ` --without ${o.without.join(",")}` : "");
+  if (!r.failed && o.path) return `the program at --path ${o.path} (seed ${r.seed}) ran ${r.runs} times without a violation: ${summary[0]}`;
   if (!r.failed) return [`model check passed (seed ${r.seed}): ${summary[0]}`, `replay: bun run check:model --seed ${r.seed} --seconds ${o.seconds}${ttl}`].join("\n");
   const f = r.failure!;
   const replay = `bun run check:model --seed ${r.seed} --path ${f.path}${f.replayPath ? ` --replay-path '${f.replayPath}'` : ""}${ttl}`;
