@@ -107,4 +107,12 @@ describe("the history checker accepts", () => {
     const status = op("status", 4, 5, {}, [{ version: 20, persistedVersion: 10, found: true }]);
     expect(rules([set("100", 10, 0, 1, { waitMs: 1000, persisted: true }), set("200", 20, 2, 3), status])).toEqual([]);
   });
+
+  test("a status answered by Redis alone may not know a write is persisted; one that asked the database must", () => {
+    const persisted = set("100", 10, 0, 1, { waitMs: 1000, persisted: true });
+    const redisOnly = op("status", 2, 3, {}, [{ version: 10, persistedVersion: null, found: true, redisOnly: true }]);
+    expect(rules([persisted, redisOnly])).toEqual([]);
+    const asked = op("status", 2, 3, {}, [{ version: 10, persistedVersion: null, found: true }]);
+    expect(rules([persisted, asked])).toEqual(["stale-read"]);
+  });
 });

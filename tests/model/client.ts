@@ -57,7 +57,9 @@ function items(op: Op, body: Json): Item[] {
           : { key: String(it.key), found: true, value: str(it.value), version: num(it.version), from: it.source as Item["from"] },
       );
     case "status":
-      return [{ key: op.keys[0]!, found: true, version: num(body.version), persistedVersion: body.persistedVersion as number | null }];
+      return [
+        { key: op.keys[0]!, found: true, version: num(body.version), persistedVersion: body.persistedVersion as number | null, redisOnly: body.database === "unavailable" },
+      ];
     case "fault":
       return [];
   }

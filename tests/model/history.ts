@@ -17,6 +17,8 @@ export interface Item {
   from?: "cache" | "db";
   /** status: the answer's persistedVersion */
   persistedVersion?: number | null;
+  /** status: answered by Redis alone, the database not asked (`"database": "unavailable"`) */
+  redisOnly?: boolean;
 }
 
 export interface Op {
@@ -110,7 +112,7 @@ function answered(op: Op, base: number): string {
   let out = `→ ${op.status}${op.code ? ` ${op.code}` : ""}`;
   if (op.status !== 200 && op.status !== 202) return out;
   const item = (it: Item) => {
-    if (op.kind === "status") return `${showVersion(it.version, base)} persisted=${showVersion(it.persistedVersion, base)}`;
+    if (op.kind === "status") return `${showVersion(it.version, base)} persisted=${showVersion(it.persistedVersion, base)}${it.redisOnly ? " (Redis alone)" : ""}`;
     if (it.found === false) return "not found";
     const parts = [];
     if (it.value !== undefined && op.kind !== "set" && op.kind !== "mset") parts.push(`value=${it.value}`);
