@@ -5,6 +5,7 @@
 //   bun bench/ab.ts drain [N] [rounds] '{"A":{...},"B":{...}}'   N distinct keys drained per run, with B-pg
 //   bun bench/ab.ts write [rounds] '{"A":{...},"B":{...}}'       POST /set peak (wrk, 256 connections, 10 s)
 //   bun bench/ab.ts redis [N] [rounds] '{"A":{...},"B":{...}}'   Redis's CPU per write: N distinct keys by POST /mset, then N/5 POST /set over 100 hot keys
+//   bun bench/ab.ts misses [rounds] '{"A":{...},"B":{...}}'      cache misses: GET and POST /incr of 10,000 persisted keys with CACHE_TTL_MS=1 (wrk, 64 connections, 10 s each)
 //
 // Every run starts on an emptied Redis and table; the order of the variants swaps every
 // round. A drain run prints the CPU per entry of writeback, Redis and Postgres, the busiest
@@ -19,8 +20,8 @@ import { wrk } from "./lib/wrk";
 import { commandLine, measure, msetDistinct, setHot } from "./scenarios/redis-cost";
 
 const [mode, ...rest] = process.argv.slice(2);
-if (mode !== "drain" && mode !== "write" && mode !== "redis") throw new Error("usage: bun bench/ab.ts drain|write|redis ... (see the file's header)");
-const sized = mode !== "write";
+if (!["drain", "write", "redis", "misses"].includes(mode!)) throw new Error("usage: bun bench/ab.ts drain|write|redis|misses ... (see the file's header)");
+const sized = mode === "drain" || mode === "redis";
 const n = sized ? Number(rest[0] ?? 300_000) : 0;
 const rounds = Number(rest[sized ? 1 : 0] ?? 3);
 const variants = JSON.parse(rest[sized ? 2 : 1] ?? '{"current":{}}') as Record<string, Record<string, string>>;
@@ -43,6 +44,19 @@ try {
         { cmd: [BIN ?? BINARY] },
       );
       try {
+        if (mode === "misses") {
+          // Every key persisted, then expired: each GET misses (fence, database, fill), and so
+          // does each /incr of a key not written since it expired.
+          await msetDistinct(wb, 10_000, (i) => `hot:${i}`);
+          await env.waitDrained(600_000, k);
+          await Bun.sleep(100);
+          for (const m of ["get", "incr"] as const) {
+            const w = await wrk({ url: wb.base, seconds: 10, connections: 64, threads: 1, runId: `abm${r}${name}${m}`, mode: m, keyspace: 10_000 });
+            console.log(`round ${r} ${name}: ${m} ${w.rps.toFixed(0)}/s, p99 ${w.p99Ms.toFixed(1)} ms, non-2xx ${w.non2xx}`);
+            results.set(`${name} ${m}`, [...(results.get(`${name} ${m}`) ?? []), w.rps]);
+          }
+          continue;
+        }
         if (mode === "redis") {
           const d = await measure(env, n, () => msetDistinct(wb, n, (i) => `ab${r}:${i}`));
           const h = await measure(env, Math.round(n / 5), () => setHot(wb, Math.round(n / 5), 100));

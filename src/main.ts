@@ -40,9 +40,12 @@ const service = await start(config, {
 });
 log.info("writeback listening", { port: service.port, flushWorkers: config.FLUSH_WORKERS });
 // postgres.js 3.4.9 can throw from a socket callback when its connection is terminated under a
-// pending write (TypeError ... 'write'): outside any request, so it would end the process and
-// every request with it. The flusher threads contain the same (thread.ts); so does this one.
+// pending write (TypeError ... 'write'), or leave a rejection unhandled when a connection is
+// reset under one (ECONNRESET): outside any request, so either would end the process and every
+// request with it (found by the model check's database cuts). The flusher threads contain the
+// same (thread.ts); so does this one: counted, logged, its database client replaced.
 process.on("uncaughtException", (err) => service.contain(err));
+process.on("unhandledRejection", (err) => service.contain(err));
 mainThreadCrashPoint();
 
 let stopping = false;

@@ -8,6 +8,7 @@ import { Checker } from "./helpers/checker";
 import { runService, set, startService, waitFor } from "../src/testing/process";
 import { freePort, PrivateRedis } from "../src/testing/services";
 import { processSuite } from "./helpers/suite";
+import { TcpProxy } from "./helpers/proxy";
 
 setDefaultTimeout(60_000);
 
@@ -106,6 +107,36 @@ describe("the main thread", () => {
     expect((await fetch(`${svc.base}/get/mt:3?source=db`)).status).toBe(200); // the new client reads
     expect(await (await fetch(`${svc.base}/metrics`)).text()).toMatch(/^writeback_contained_errors_total 1$/m);
     expect(svc.proc.exitCode).toBeNull();
+  });
+
+  test("the database's connections reset under load, again and again: the process keeps serving (a rejection the driver left unhandled ended it)", async () => {
+    s.redis = await PrivateRedis.start();
+    const direct = new URL(s.dbUrl);
+    const proxy = new TcpProxy(direct.hostname, Number(direct.port || 5432)).start();
+    const viaProxy = new URL(s.dbUrl);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String(proxy.port);
+    const svc = await start({ DATABASE_URL: viaProxy.toString(), DB_STATEMENT_TIMEOUT_MS: "200", FLUSH_RETRY_MAX_MS: "100" });
+    const check = new Checker();
+    try {
+      const inFlight: Promise<unknown>[] = [];
+      for (let round = 0; round < 120 && svc.proc.exitCode === null; round++) {
+        // Database reads and increments of keys not cached (each reads the database), cut mid-flight.
+        for (let j = 0; j < 20; j++) {
+          inFlight.push(fetch(`${svc.base}/get/cut:${j}?source=db`).then((r) => r.arrayBuffer(), () => {}));
+          inFlight.push(check.write(svc.base, `cut:${round}:${j}`, "v").catch(() => {}));
+        }
+        await Bun.sleep(5 + Math.random() * 10);
+        proxy.cut();
+        await Bun.sleep(5);
+        proxy.restore();
+      }
+      await Promise.all(inFlight);
+      expect(svc.proc.exitCode).toBeNull();
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0, 60_000);
+    } finally {
+      proxy.stop();
+    }
   });
 });
 
