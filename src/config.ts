@@ -181,8 +181,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = Value.Default(ConfigSchema, raw) as Config;
   const first = Value.Errors(ConfigSchema, config).First();
   if (first) throw new ConfigError(first.path.replace(/^\//, ""), first.message);
-  // Unique per host and port, and the same after a restart there: a restarted instance
-  // re-reads what it left pending instead of waiting for another to reclaim it.
+  // Unique per host and port, and the same after a restart there: a restarted instance takes
+  // its partitions back at once instead of waiting for their leases to lapse (claim.lua).
   if (config.CONSUMER_NAME === "") config.CONSUMER_NAME = `${hostname()}-${config.PORT}`;
   if (config.REDIS_URL.includes(",")) config.REDIS_CLUSTER = true;
   checkCombinations(config);
@@ -194,11 +194,11 @@ function checkCombinations(c: Config): void {
   // A dead instance's entries stay pending (and count as the oldest unpersisted write) until
   // another instance takes its partitions over, up to FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS later.
   // A smaller MAX_LAG_MS would make one crashed instance refuse writes on every instance.
-  const reclaimWithin = c.FLUSH_CLAIM_IDLE_MS + c.FLUSH_CLAIM_INTERVAL_MS;
-  if (c.MAX_LAG_MS > 0 && c.MAX_LAG_MS < reclaimWithin) {
+  const takeoverWithin = c.FLUSH_CLAIM_IDLE_MS + c.FLUSH_CLAIM_INTERVAL_MS;
+  if (c.MAX_LAG_MS > 0 && c.MAX_LAG_MS < takeoverWithin) {
     throw new ConfigError(
       "MAX_LAG_MS",
-      `${c.MAX_LAG_MS} is below FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS (${reclaimWithin}): one crashed instance would make every instance refuse writes until its partitions are taken over; raise MAX_LAG_MS or lower FLUSH_CLAIM_IDLE_MS`,
+      `${c.MAX_LAG_MS} is below FLUSH_CLAIM_IDLE_MS + FLUSH_CLAIM_INTERVAL_MS (${takeoverWithin}): one crashed instance would make every instance refuse writes until its partitions are taken over; raise MAX_LAG_MS or lower FLUSH_CLAIM_IDLE_MS`,
     );
   }
 }

@@ -125,7 +125,7 @@ export function connect(target: string | RedisTarget, role: ConnectionRole, comm
         }
       : { maxRetriesPerRequest: null, connectTimeout: 5000 };
   const common: RedisOptions = {
-    // RESP2: the reply shapes (XREADGROUP as nested arrays) this code is written against.
+    // RESP2: the reply shapes (XREAD as nested arrays) this code is written against.
     protocol: 2,
     lazyConnect: false,
     // Reconnect attempts to a Redis that is down cost nothing; waiting between them is time
