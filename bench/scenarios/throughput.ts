@@ -1,5 +1,6 @@
 // Peak write throughput, closed loop (wrk), against the baselines in the same run:
 // A, B-http, B-naive, B-redis, A, B-http, ... so that drift on a shared machine hits all alike.
+import { DEFINED } from "../../src/cache/scripts";
 import { BenchEnv, type System } from "../lib/env";
 import { sampleMaxRss } from "../lib/procfs";
 import { redisBenchmark } from "../lib/redis-benchmark";
@@ -26,10 +27,8 @@ export async function throughput(
   s: { writeback: System; http: System; naive: System },
   log: (m: string) => void,
 ): Promise<ThroughputResult> {
-  const sha = (await env.client.script(
-    "LOAD",
-    await Bun.file(`${import.meta.dir}/../../src/cache/set.lua`).text(),
-  )) as string;
+  // The write script as the service runs it: assembled with its includes (scripts.ts).
+  const sha = (await env.client.script("LOAD", DEFINED.wbSet.lua)) as string;
   const rps: Record<"writeback" | "http" | "naive" | "redis", number[]> = {
     writeback: [],
     http: [],
