@@ -5,31 +5,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createDatabase } from "../src/testing/services";
 import { harness, type Harness } from "./helpers/harness";
+import type { Doc, Operation, Param } from "./helpers/openapi-doc";
 
-interface Param {
-  name: string;
-  in: string;
-  required?: boolean;
-  schema?: Record<string, unknown>;
-}
-interface Media {
-  schema?: unknown;
-  examples?: Record<string, { value: unknown }>;
-}
-interface Operation {
-  operationId?: string;
-  parameters?: Param[];
-  requestBody?: unknown;
-  security?: Record<string, string[]>[];
-  responses: Record<string, { description: string; content?: Record<string, Media> }>;
-}
-interface Doc {
-  openapi: string;
-  info: { license?: { name: string } };
-  servers?: { url: string }[];
-  paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, { type: string; scheme: string }>; schemas: Record<string, unknown> };
-}
 
 const TOKEN = "data-token";
 const ADMIN = "admin-token";

@@ -14,31 +14,8 @@ import * as replies from "../../src/http/openapi";
 import { PATH_TEMPLATES } from "../../src/http/openapi";
 import * as bodies from "../../src/http/validate";
 import { Registry } from "../../src/metrics";
+import type { Doc, Operation, Param } from "../helpers/openapi-doc";
 
-interface Param {
-  name: string;
-  in: string;
-  required?: boolean;
-  schema?: Record<string, unknown>;
-}
-interface Media {
-  schema?: unknown;
-  examples?: Record<string, { value: unknown }>;
-}
-interface Operation {
-  operationId?: string;
-  parameters?: Param[];
-  requestBody?: unknown;
-  security?: Record<string, string[]>[];
-  responses: Record<string, { description: string; content?: Record<string, Media> }>;
-}
-interface Doc {
-  openapi: string;
-  info: { license?: { name: string } };
-  servers?: { url: string }[];
-  paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, { type: string; scheme: string }>; schemas: Record<string, unknown> };
-}
 
 // The routes touch their dependencies only when called: listing them and serving the document needs none.
 const app = createApp({ config: loadConfig({ API_TOKEN: "data-token", ADMIN_TOKEN: "admin-token" }), metrics: new Registry(), state: { shuttingDown: false } } as never);
