@@ -69,7 +69,7 @@ export const ConfigSchema = T.Object({
   CONSUMER_NAME: T.String({
     default: "",
     description:
-      "consumer-group name stem, unique per live instance (a second one with the same name refuses to start); thread i consumes as <stem>-<i>. Default: <host name>-<PORT>, stable across restarts",
+      "consumer name stem (named in partition leases), unique per live instance (a second one with the same name refuses to start); thread i consumes as <stem>-<i>. Default: <host name>-<PORT>, stable across restarts",
   }),
   FLUSH_WORKERS: Int(2, 1, 64, "flusher threads"),
   FLUSH_BATCH: Int(25_000, 1, 1_000_000, "most stream entries per flush (one transaction)"),
@@ -83,7 +83,7 @@ export const ConfigSchema = T.Object({
   FLUSH_CLAIM_INTERVAL_MS: Timer(5 * SECOND, 50, 10 * MINUTE, "how often each thread renews its leases and membership (at least three times per FLUSH_CLAIM_IDLE_MS)"),
   FLUSH_MAX_DELIVERIES: Int(20, 1, 1_000_000, "takeovers of a partition from owners that crashed on it, without progress, after which its entries are flushed one at a time and the one that crashed its owner is dead-lettered"),
   FLUSH_RETRY_MAX_MS: Timer(10 * SECOND, 10, 10 * MINUTE, "cap of the flusher's exponential backoff"),
-  DB_STATEMENT_TIMEOUT_MS: Timer(10 * SECOND, 100, 10 * MINUTE, "statement_timeout and app-level deadline of one flush"),
+  DB_STATEMENT_TIMEOUT_MS: Timer(10 * SECOND, 100, 10 * MINUTE, "statement_timeout of one flush statement (a statement past it is split); the client's deadline is 1 s longer"),
   DB_LOCK_TIMEOUT_MS: Timer(5 * SECOND, 10, 10 * MINUTE, "lock_timeout of one flush"),
   // Not a timer: compared with the age of a batch when /health is asked.
   FLUSH_STUCK_MS: Int(2 * MINUTE, 100, 24 * 60 * MINUTE, "a thread retrying one batch for longer than this makes /health answer 503"),

@@ -1,10 +1,11 @@
 // Upgrading from the release before partitions (see release.ts): its one stream (`<prefix>stream`) may still
 // hold acknowledged writes not yet persisted. Each flusher thread, before it starts on the
-// partitioned streams, drains that stream into the database as a flusher of the old layout
-// would: it takes over every entry pending there (the old instances are gone or going), reads
-// the rest, persists, acknowledges, and gives the old hashes their TTL. The thread that finds
-// the stream empty with nothing pending moves its dead letters to the partitions' dead-letter
-// streams and deletes it; until then, reads and increments that miss the new layout look at
+// partitioned streams, drains that stream into the database with a flusher of its own: under
+// a lease and a cursor, as a partition is, reading the stream whole from its start (entries an
+// old consumer left pending in its group included: the cursor starts before them), persisting,
+// committing (which trims the stream), and giving the old hashes their TTL. The thread that
+// finds the stream empty moves its dead letters to the partitions' dead-letter streams and
+// deletes it; until then, reads and increments that miss the new layout look at
 // the old hashes (reads.ts). Nothing acknowledged under the old layout is skipped.
 import type { Config } from "../config";
 import { connect } from "../cache/redis";
