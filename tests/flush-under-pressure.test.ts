@@ -97,6 +97,29 @@ describe("Redis out of memory", () => {
     const second = await versionOf(await h.post("lost:2", "y"));
     await waitForDb(h.store, "lost:2", second);
   });
+
+  test("Redis full of dirty entries under volatile-lru evicts no lease: the partition stays with its owner", async () => {
+    // No clean entry ever gets a TTL here (CACHE_TTL_MS=0), as in a database outage: whatever
+    // has a TTL is all Redis may evict when a write meets maxmemory.
+    const h = await privateHarness({ CACHE_TTL_MS: "0", FLUSH_CLAIM_INTERVAL_MS: "100" }, ["--maxmemory-policy", "volatile-lru"]);
+    h.startFlusher();
+    const first = await versionOf(await h.post("full:first", "x"));
+    await waitForDb(h.store, "full:first", first);
+    const a = admin();
+    const used = Number(/used_memory:(\d+)/.exec(await a.info("memory"))![1]);
+    await a.config("SET", "maxmemory", String(used + 512 * 1024));
+    let refused = 0;
+    for (let i = 0; i < 20_000 && refused < 50; i++) if ((await h.post(`full:${i}`, "x".repeat(512))).status === 503) refused++;
+    expect(refused).toBe(50); // Redis is full
+    await Bun.sleep(300); // leases renewed meanwhile
+    const evicted = Number(/evicted_keys:(\d+)/.exec(await a.info("stats"))![1]);
+    await a.config("SET", "maxmemory", "0");
+    a.disconnect();
+    expect(evicted).toBe(0);
+    expect(h.metrics.values["writeback_partition_takeovers_total"] ?? 0).toBe(0);
+    const last = await versionOf(await h.post("full:last", "y"));
+    await waitForDb(h.store, "full:last", last);
+  });
 });
 
 describe("batches too large or too slow", () => {

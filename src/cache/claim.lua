@@ -24,8 +24,9 @@
 -- The token is `<epoch>:<process id>:<consumer>`.
 -- Returns false when another consumer holds it, else {token, cursor id, tries, suspect, reach}.
 --!include ids
+--!include lease
 
-local holder = redis.call('GET', KEYS[1])
+local holder = leaseHolder(KEYS[1])
 if holder then
   local process, consumer = string.match(holder, '^%d+:([^:]*):(.*)$')
   local earlierLife = consumer == ARGV[1] or (process ~= ARGV[3] and string.match(consumer or '', '^(.*)%-%d+$') == ARGV[2])
@@ -58,6 +59,6 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
 end
 
 local token = string.format('%d', epoch) .. ':' .. ARGV[3] .. ':' .. ARGV[1]
-redis.call('SET', KEYS[1], token, 'PX', ARGV[4])
+setLease(KEYS[1], token, ARGV[4])
 redis.call('HSET', KEYS[2], 'id', id, 'epoch', string.format('%d', epoch), 'held', '1', 'tries', string.format('%d', tries))
 return { token, id, tries, c[5] or '', reach }

@@ -17,6 +17,7 @@
 -- then per dead letter its field count and fields
 -- Returns 1 (committed) or 0 (the lease is another consumer's now) per partition.
 --!include ids
+--!include lease
 
 local out = {}
 local a = 1
@@ -24,14 +25,17 @@ for j = 1, #KEYS / 4 do
   local lease, cursor, stream, dead = KEYS[4 * j - 3], KEYS[4 * j - 2], KEYS[4 * j - 1], KEYS[4 * j]
   local token, upTo, keep, letters = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
   a = a + 4
-  local mine = redis.call('GET', lease) == token
+  local mine = leaseHolder(lease) == token
+  -- A commit the client sent again after a reconnect (its reply was lost) finds its cursor
+  -- already moved: its dead letters were written the first time.
+  local moves = mine and upTo ~= '' and after(upTo, redis.call('HGET', cursor, 'id') or '0-0')
   for _ = 1, letters do
     local n = tonumber(ARGV[a])
-    if mine then redis.call('XADD', dead, '*', unpack(ARGV, a + 1, a + n)) end
+    if moves then redis.call('XADD', dead, '*', unpack(ARGV, a + 1, a + n)) end
     a = a + 1 + n
   end
   if mine then
-    if upTo ~= '' and after(upTo, redis.call('HGET', cursor, 'id') or '0-0') then
+    if moves then
       redis.call('HSET', cursor, 'id', upTo)
       local ms, seq = string.match(upTo, '^(%d+)-(%d+)$')
       redis.call('XTRIM', stream, 'MINID', ms .. '-' .. string.format('%.0f', tonumber(seq) + 1))

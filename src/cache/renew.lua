@@ -5,10 +5,11 @@
 --
 -- KEYS[1..n] leases   ARGV[1] TTL ms   ARGV[2..n+1] the token of each
 -- Returns 1 (still held) or 0 (lost) per lease, in order.
+--!include lease
 local out = {}
 for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[i + 1] then
-    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  if leaseHolder(KEYS[i]) == ARGV[i + 1] then
+    setLease(KEYS[i], ARGV[i + 1], ARGV[1])
     out[i] = 1
   else
     out[i] = 0

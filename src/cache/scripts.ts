@@ -23,8 +23,10 @@ import cleanLua from "./clean.lua" with { type: "text" };
 import clockLua from "./include/clock.lua" with { type: "text" };
 import backpressureLua from "./include/backpressure.lua" with { type: "text" };
 import idsLua from "./include/ids.lua" with { type: "text" };
+import fenceIncludeLua from "./include/fence.lua" with { type: "text" };
+import leaseIncludeLua from "./include/lease.lua" with { type: "text" };
 
-export const INCLUDES: Record<string, string> = { clock: clockLua, backpressure: backpressureLua, ids: idsLua };
+export const INCLUDES: Record<string, string> = { clock: clockLua, backpressure: backpressureLua, ids: idsLua, fence: fenceIncludeLua, lease: leaseIncludeLua };
 export const CONSTS: Record<string, number> = { INLINE_MAX };
 
 /** A script's text with its includes and constants in place. */

@@ -5,6 +5,7 @@
 --
 -- KEYS[1] lease   KEYS[2] cursor   ARGV[1] token   ARGV[2] the entry's id
 -- Returns 1, or 0 when the lease is no longer this thread's.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+--!include lease
+if leaseHolder(KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'suspect', ARGV[2])
 return 1

@@ -189,6 +189,7 @@ export class Flusher {
           maxStatementBytes: this.config.FLUSH_BATCH_BYTES,
           retrying: (step, work) => this.retrying(step, work),
           onCommitted: this.onCommitted,
+          alive: () => (this.lastBeat = Date.now()),
         },
         o.giveUp,
       );
@@ -201,9 +202,13 @@ export class Flusher {
       for (const part of parts) if (!lost.includes(part.p)) this.own.committed(part.p, splitId(part.upTo!).id);
       this.reportDead(out.dead.filter((d) => !lost.includes(splitId(d.id).p)));
       this.metrics.inc("writeback_flushed_entries_total", undefined, out.entries);
-      if (this.config.CACHE_TTL_MS > 0 && out.committed.length > 0) {
-        // Committed keys become clean: their cache entries get CACHE_TTL_MS (clean.lua).
-        if (!(await this.retrying("clean", () => this.log.clean(out.committed, this.config.CACHE_TTL_MS).then(() => true)))) return;
+      // Committed keys become clean: their cache entries get CACHE_TTL_MS (clean.lua). Not
+      // those of a partition whose lease was lost: its new owner reads the batch again and
+      // cleans it after its own commit, when it knows what its stream still holds (a newer
+      // write of the key it dead-lettered, say, must not expire).
+      const clean = lost.length === 0 ? out.committed : out.committed.filter((r) => !lost.includes(splitId(r.id).p));
+      if (this.config.CACHE_TTL_MS > 0 && clean.length > 0) {
+        if (!(await this.retrying("clean", () => this.log.clean(clean, this.config.CACHE_TTL_MS).then(() => true)))) return;
       }
       crashPoint("after-ack");
     } finally {
@@ -225,6 +230,7 @@ export class Flusher {
     if (!entry || compareIds(id!, alone.reach) > 0) {
       const lost = await this.retrying("commit", () => this.log.commit([{ p: o.p, token: o.token, dead: [] }]));
       if (lost && lost.length === 0) log.info("a partition's suspect entries are through; back to batches", { consumer: this.consumer, partition: o.p });
+      if (lost && lost.length > 0) this.own.lose(lost);
       o.alone = undefined;
       o.next = o.committed;
       return;

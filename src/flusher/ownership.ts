@@ -72,18 +72,32 @@ export class Ownership {
     this.timer.unref?.();
   }
 
+  /**
+   * Renews the leases first, then the membership: the members key lives on one Redis node (of a
+   * Cluster), and its node being away must not let the leases of every other node lapse.
+   */
   private async heartbeat(): Promise<void> {
-    await this.refreshMembers();
     const leases = [...this.owned.values()];
-    if (leases.length === 0) return;
-    const lost = await this.log.renew(leases, this.s.ttlMs);
-    if (lost.length > 0) this.lose(lost);
+    if (leases.length > 0) {
+      const lost = await this.log.renew(leases, this.s.ttlMs);
+      if (lost.length > 0) this.lose(lost);
+    }
+    await this.refreshMembers();
   }
 
+  /**
+   * Reads the live members. When that fails, the last list is kept (and the next turn tries
+   * again), so the partitions already owned keep being flushed while the members key is away.
+   */
   private async refreshMembers(): Promise<void> {
     if (this.s.all) return;
     this.membersAt = Date.now();
-    this.live = await this.log.members(this.consumer, this.s.ttlMs);
+    try {
+      this.live = await this.log.members(this.consumer, this.s.ttlMs);
+    } catch (err) {
+      if (this.live.length === 0) throw err; // never seen: nothing to share out by yet
+      log.debug("could not read the members; keeping the last list", { consumer: this.consumer, ...errorFields(err) });
+    }
   }
 
   /** The partitions this member should own: round-robin over the live members, sorted by name. */

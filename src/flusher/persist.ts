@@ -20,9 +20,14 @@ export interface Persisted {
   splits: number;
 }
 
-export async function persist(store: Store, rows: EntryRow[], maxBytes: number): Promise<Persisted> {
+/**
+ * `alive` is called after every statement, whatever its outcome: a batch split around slow
+ * statements can take several statement timeouts, and each one that ended is progress the
+ * thread's watchdog must see (pool.ts replaces a thread that shows none for 3 of them).
+ */
+export async function persist(store: Store, rows: EntryRow[], maxBytes: number, alive: () => void = () => {}): Promise<Persisted> {
   const result: Persisted = { written: 0, skipped: 0, failed: [], splits: 0 };
-  for (const part of byBytes(rows, maxBytes)) await write(store, part, result);
+  for (const part of byBytes(rows, maxBytes)) await write(store, part, result, alive);
   return result;
 }
 
@@ -55,13 +60,15 @@ export function byBytes(rows: EntryRow[], maxBytes: number): EntryRow[][] {
   return parts;
 }
 
-async function write(store: Store, rows: EntryRow[], out: Persisted): Promise<void> {
+async function write(store: Store, rows: EntryRow[], out: Persisted, alive: () => void): Promise<void> {
   if (rows.length === 0) return;
   try {
     const changed = await store.upsert(rows);
+    alive();
     out.written += changed;
     out.skipped += rows.length - changed;
   } catch (error) {
+    alive();
     const failure = store.classify(error);
     if (failure === "transient" || (failure === "split" && rows.length === 1)) throw error;
     if (rows.length === 1) {
@@ -71,7 +78,7 @@ async function write(store: Store, rows: EntryRow[], out: Persisted): Promise<vo
     }
     if (failure !== "permanent") out.splits++;
     const mid = rows.length >> 1;
-    await write(store, rows.slice(0, mid), out);
-    await write(store, rows.slice(mid), out);
+    await write(store, rows.slice(0, mid), out, alive);
+    await write(store, rows.slice(mid), out, alive);
   }
 }

@@ -23,6 +23,8 @@ export interface PipelineDeps {
   retrying<T>(step: string, work: () => Promise<T>): Promise<T | undefined>;
   /** told the rows of each commit (keys at their versions), before the stream learns of it */
   onCommitted?: (rows: EntryRow[]) => void;
+  /** called after each statement ended (persist.ts): the thread's liveness */
+  alive?: () => void;
 }
 
 export interface Outcome {
@@ -55,7 +57,7 @@ export async function persistBatch(entries: RawEntry[], d: PipelineDeps, giveUp 
     const result = await d.retrying("flush", () => {
       crashPoint("before-write");
       crashOnKey(rows);
-      return persist(d.store, rows, d.maxStatementBytes);
+      return persist(d.store, rows, d.maxStatementBytes, d.alive);
     });
     if (!result) return undefined;
     crashPoint("after-commit");

@@ -92,6 +92,54 @@ export function flusherSuite(target: () => Record<string, string>): void {
       await h.redis.del(k.stream(), k.lease(), k.cursor());
     });
 
+    /** Partition 0's keys under names of their own (same hash tag), away from the flushers running here. */
+    const aside = (tag: string) => ({
+      ...h.keys,
+      stream: () => `${h.keys.stream(0)}:${tag}`,
+      lease: () => `${h.keys.lease(0)}:${tag}`,
+      cursor: () => `${h.keys.cursor(0)}:${tag}`,
+      dead: () => `${h.keys.dead(0)}:${tag}`,
+      fence: () => `${h.keys.fence(0)}:${tag}`,
+    });
+
+    test("a lease given back while an entry is flushed alone names no suspect: the next owner flushes that entry rather than dead-letter it", async () => {
+      const k = aside("given");
+      const log = new RedisLog(h.redis, k, 1000);
+      const id = (await h.redis.xadd(k.stream(), "*", "k", "x", "v", "1", "ver", "1")) as string;
+      // Owners crashed on the partition too often: the next one flushes it one entry at a time.
+      await h.redis.hset(k.cursor(), "id", "0-0", "epoch", "5", "held", "1", "tries", "3");
+      const first = (await log.claim(0, { consumer: "given-0", name: "given", process: "a" }, 60_000))!;
+      expect(first.tries).toBe(4);
+      expect(await log.suspect(first, `${id}@0`)).toBe(true);
+      // A stop's drain deadline passes while that entry is written: the lease is given back.
+      await log.release([first]);
+      const next = (await log.claim(0, { consumer: "other-0", name: "other", process: "b" }, 60_000))!;
+      expect(next.tries).toBe(4); // a release is not a crash: no try counted
+      expect(next.suspect).toBe(""); // and the entry did not crash anyone
+      await h.redis.del(k.stream(), k.lease(), k.cursor());
+    });
+
+    test("a commit sent again after its reply was lost (a reconnect) writes its dead letters once", async () => {
+      const k = aside("replay");
+      const log = new RedisLog(h.redis, k, 1000);
+      const id = (await h.redis.xadd(k.stream(), "*", "k", "x", "v", "1", "ver", "1")) as string;
+      const claim = (await log.claim(0, { consumer: "replay-0", name: "replay", process: "a" }, 60_000))!;
+      const commit = [{ p: 0, token: claim.token, upTo: `${id}@0`, dead: [{ id: `${id}@0`, fields: ["k", "x", "v", "1", "ver", "1"], reason: "rejected by the database" as const, error: "23514" }] }];
+      expect(await log.commit(commit)).toEqual([]);
+      expect(await log.commit(commit)).toEqual([]);
+      expect(await h.redis.xlen(k.dead())).toBe(1);
+      expect(await h.redis.xlen(k.stream())).toBe(0);
+      await h.redis.del(k.stream(), k.lease(), k.cursor(), k.dead());
+    });
+
+    test("a fence the TTL step finds missing (Redis lost its data) starts at the server's time, unlike any fence read before the loss", async () => {
+      const k = aside("fresh");
+      await new RedisLog(h.redis, k, 1000).clean([{ key: "fence:fresh", version: 1, id: "1-0@0" }], 60_000);
+      const fence = Number(await h.redis.get(k.fence()));
+      expect(fence).toBeGreaterThan((Date.now() - 60_000) * 1000); // microseconds, as fence.lua starts one
+      await h.redis.del(k.fence());
+    });
+
     test("the version guard: an older batch never overwrites a newer row", async () => {
       await h.store.upsert([{ key: "guard", value: "new", version: 200 }]);
       const changed = await h.store.upsert([{ key: "guard", value: "old", version: 100 }]);

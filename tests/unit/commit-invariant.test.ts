@@ -210,6 +210,9 @@ describe("the commit invariant", () => {
     expect(log.cursors[0]).toBe("0-0"); // the stale token's commit moved nothing
     expect(log.backlog()).toBe(120);
     expect(log.dead.flat()).toEqual([]);
+    // Nor does the stale owner make that batch's keys clean: the new owner, which reads it
+    // again, decides that after its own commit (it may have dead-lettered a newer write).
+    expect(log.cleaned).toEqual([]);
     log.leases.delete(0); // the thief's lease lapses
     await until("the backlog to drain", () => log.backlog() === 0);
     f.drain(2000);

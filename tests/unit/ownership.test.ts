@@ -104,4 +104,20 @@ describe("ownership", () => {
     await u.stop();
     expect(await log.members("x-0", 1000)).toEqual(["other-0", "x-0"]);
   });
+
+  test("with the members key away (its Redis node down), leases are still renewed and the partitions owned stay owned", async () => {
+    const log = new FakeLog(2);
+    const o = new Ownership(log, { consumer: "a-0", name: "a", process: "p" }, { ttlMs: 200, renewMs: 30, maxTries: 3 }, new Registry());
+    made.push(o);
+    await o.start();
+    await o.settle();
+    expect(owned(o)).toEqual([0, 1]);
+    log.before = (m) => {
+      if (m === "members") throw new Error("the node holding the members key is down");
+    };
+    await Bun.sleep(1100); // five lease lives; settle looks at the members again after a second
+    await o.settle();
+    expect(owned(o)).toEqual([0, 1]);
+    for (const p of [0, 1]) expect(log.leases.get(p)!.expiresAt).toBeGreaterThan(Date.now());
+  });
 });

@@ -53,6 +53,15 @@ describe("persist", () => {
     expect(Math.max(...store.upserts.filter((_, i) => i > 0).map((u) => u.length))).toBeLessThanOrEqual(5);
   });
 
+  test("each statement that ends, split or not, is reported alive: a batch split around slow statements is progress the thread's watchdog sees", async () => {
+    const store = new FakeStore();
+    store.timeoutAbove = 3;
+    let beats = 0;
+    await persist(store, rows(10), 1 << 20, () => beats++);
+    expect(store.upserts.length).toBeGreaterThan(1);
+    expect(beats).toBe(store.upserts.length);
+  });
+
   test("one row alone that still times out is the database's trouble, not the row's: thrown, never dead-lettered", async () => {
     const store = new FakeStore();
     store.timeoutAbove = 0;
