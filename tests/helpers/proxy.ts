@@ -1,5 +1,6 @@
 // A TCP proxy the test controls: `cut()` drops every connection and refuses new ones until
-// `restore()`; `retarget()` sends new connections elsewhere (a failover). Used to take
+// `restore()`; `retarget()` sends new connections elsewhere (a failover); `intercept` answers
+// a chosen request itself and closes the connection (a server dying at that very request). Used to take
 // Postgres or Redis away from writeback without touching the shared servers.
 import type { Socket, TCPSocketListener } from "bun";
 
@@ -11,6 +12,8 @@ interface Pair {
   /** bytes each side's socket did not take yet (a write may be partial): sent on drain, in order */
   toClient: Uint8Array[];
   toUpstream: Uint8Array[];
+  /** the client side closed: an upstream that opens after it is closed at once */
+  closed?: boolean;
 }
 
 /** Writes what `queue` holds, then `chunk`, as far as the socket takes them; keeps the rest queued. */
@@ -31,6 +34,8 @@ export class TcpProxy {
   private server?: TCPSocketListener<Pair>;
   private pairs = new Set<Pair>();
   private down = false;
+  /** Looks at what a client sends: bytes returned are answered instead, and the connection closed. */
+  intercept?: (chunk: Uint8Array) => Uint8Array | undefined;
 
   constructor(
     private targetHost: string,
@@ -59,6 +64,9 @@ export class TcpProxy {
               open(up) {
                 up.data = pair;
                 pair.upstream = up;
+                // Cut while connecting: left open, it would hold a server connection (a Postgres
+                // backend) for as long as the proxy runs.
+                if (pair.closed) return void up.terminate();
                 for (const chunk of pair.pending) send(up, pair.toUpstream, chunk);
                 pair.pending = [];
               },
@@ -79,6 +87,14 @@ export class TcpProxy {
         },
         data(client, chunk) {
           const pair = client.data;
+          const answer = self.intercept?.(new Uint8Array(chunk));
+          if (answer) {
+            // The server's last words on this connection, then it closes (a backend terminated).
+            client.write(answer);
+            client.end();
+            pair.upstream?.end();
+            return;
+          }
           if (pair.upstream) send(pair.upstream, pair.toUpstream, new Uint8Array(chunk));
           else pair.pending.push(new Uint8Array(chunk));
         },
@@ -86,6 +102,7 @@ export class TcpProxy {
           send(client, client.data.toClient);
         },
         close(client) {
+          if (client.data) client.data.closed = true;
           client.data?.upstream?.end();
           if (client.data) self.pairs.delete(client.data);
         },
@@ -98,6 +115,7 @@ export class TcpProxy {
   cut(): void {
     this.down = true;
     for (const p of this.pairs) {
+      p.closed = true;
       p.client.terminate();
       p.upstream?.terminate();
     }
