@@ -11,8 +11,10 @@ let injected = false;
 
 /**
  * - before-write, after-commit, after-ack: SIGKILL the whole process at that step.
- * - thread-throw: after an ack, the thread fails as a bug would (a rejected promise nobody
- *   handles), once: the pool must restart it.
+ * - thread-throw: after an ack, the thread ends as a bug in its loop ends it (thread.ts),
+ *   once: the pool must restart it.
+ * - thread-reject: after an ack, a promise nobody handles rejects, as the Postgres driver's
+ *   can (porsager/postgres#1192): the thread must contain it and keep flushing.
  * - driver-throw: after an ack, a callback throws outside any promise, as the Postgres
  *   driver's socket callbacks can: the thread must contain it and keep flushing.
  * - main-driver-throw: once the service listens, a callback throws outside any request in the
@@ -21,9 +23,12 @@ let injected = false;
  */
 export function crashPoint(step: string): void {
   if (point === "") return;
-  if (step === "after-ack" && !injected && (point === "thread-throw" || point === "driver-throw")) {
+  if (step === "after-ack" && !injected && (point === "thread-throw" || point === "thread-reject" || point === "driver-throw")) {
     injected = true;
-    if (point === "thread-throw") void Promise.reject(new Error("injected flusher thread failure (CRASH_POINT=thread-throw)"));
+    if (point === "thread-throw") {
+      log.error("flusher thread failed", { err: "injected flusher thread failure (CRASH_POINT=thread-throw)" });
+      process.exit(1);
+    } else if (point === "thread-reject") void Promise.reject(new Error("injected driver rejection (CRASH_POINT=thread-reject)"));
     else
       setImmediate(() => {
         throw new TypeError("injected driver failure (CRASH_POINT=driver-throw)");

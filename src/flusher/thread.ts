@@ -1,6 +1,6 @@
 // Entry point of a flusher Worker thread. Runs one Flusher; reports a heartbeat, its progress
-// and its metrics to the main thread; drains and exits when asked. A rejected promise nobody
-// handles reaches the main thread's `error` handler, which restarts the thread.
+// and its metrics to the main thread; drains and exits when asked. An error its run() throws
+// (a bug) ends the thread, and the pool in the main thread restarts it.
 declare var self: Worker;
 
 import { configKeys } from "../keys";
@@ -23,16 +23,22 @@ const report = (c: Commit[]) => {
   if (c.length > 0) post({ type: "committed", keys: c.map((x) => x.key), versions: c.map((x) => x.version) });
 };
 
-// An exception thrown from a callback outside any promise: in practice a database driver's
-// socket callback after its connection broke (postgres.js 3.4.9 can throw a TypeError from a
-// write scheduled before its socket closed). Nothing of a batch is acknowledged by such a
-// callback, so the thread contains it, replaces its database client, and keeps flushing;
-// the batch in flight fails or meets its deadline and is retried.
-process.on("uncaughtException", (err) => {
+// An exception thrown from a callback outside any promise, or a rejection nobody can handle:
+// in practice a database driver's, after its connection broke. postgres.js 3.4.9 can throw a
+// TypeError from a write scheduled before its socket closed, and drops the promise of the
+// array-types query it runs on each new connection (porsager/postgres#1192, #1223), so a
+// backend terminated during that handshake rejects where no caller can catch it. Nothing of a
+// batch is acknowledged by either, so the thread contains it (as the main thread does,
+// start.ts), replaces its database client, and keeps flushing; the batch in flight fails or
+// meets its deadline and is retried. Restarting the thread instead would leave the
+// partitions it held to wait out their leases.
+const contain = (err: unknown) => {
   metrics.inc("writeback_flusher_contained_errors_total");
   log.error("flusher thread contained an exception from a callback; reconnecting the database", errorFields(err));
   flusher?.resetDb();
-});
+};
+process.on("uncaughtException", contain);
+process.on("unhandledRejection", contain);
 
 self.onmessage = (event: MessageEvent<ToThread>) => {
   const msg = event.data;
@@ -77,9 +83,12 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
         post({ type: "stopped", metrics: metrics.snapshot() });
       },
       (err) => {
-        if (!(err instanceof FatalError)) throw err; // a bug: the pool restarts the thread
         clearInterval(beat);
-        post({ type: "fatal", message: err.message });
+        if (err instanceof FatalError) return post({ type: "fatal", message: err.message });
+        // A bug. Not rethrown: a rejection here would be contained like a driver's, and leave
+        // a thread that beats and flushes nothing. Ending the thread lets the pool restart it.
+        log.error("flusher thread failed", errorFields(err));
+        process.exit(1);
       },
     );
   } else if (msg.type === "drain") {
