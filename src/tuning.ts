@@ -22,6 +22,13 @@ export const DEAD_MOVE_CHUNK = 500;
 /** Database connections of the main thread (reads, ?wait=persisted, /ready); each flusher thread has one of its own. */
 export const API_DB_CONNECTIONS = 4;
 
+/**
+ * A store replaces its database client at most this often. During connection resets every
+ * call fails, each asking for a replacement; unbounded, pools that open while older ones
+ * close ran a shared server out of connections (max_connections) in a test.
+ */
+export const STORE_RESET_MIN_INTERVAL_MS = 1000;
+
 /** How often each flusher thread purges tombstones older than TOMBSTONE_RETENTION_MS (threads start at random offsets). */
 export const PURGE_INTERVAL_MS = 60_000;
 /** Tombstones per purge statement, and statements per round at most. */

@@ -28,7 +28,7 @@ import { crashPoint } from "../crash";
 import { Ownership, type Owned } from "./ownership";
 import { persistBatch } from "./pipeline";
 import { BatchReader, type Batch } from "./reader";
-import { describeFailure, isDeadline, logFailure, retrying } from "./retry";
+import { describeFailure, logFailure, retrying } from "./retry";
 import { DrainExpired, Stop } from "./stop";
 import { Upkeep } from "./upkeep";
 
@@ -257,9 +257,6 @@ export class Flusher {
       stop: this.stop,
       maxBackoffMs: this.config.FLUSH_RETRY_MAX_MS,
       failed: (s, attempt, err) => {
-        // The client's deadline passed: its connection went silent. A new client, rather
-        // than a query queued behind the silent one.
-        if (isDeadline(err)) this.store.reset();
         this.metrics.inc("writeback_flush_retries_total", { step: s });
         this.lastError = describeFailure(s, err);
         logFailure(this.consumer, s, attempt, err);

@@ -3,7 +3,6 @@
 // the drain's deadline (undefined), or an error no retry can fix (FatalError, thrown on).
 import { FatalError } from "../fatal";
 import { errorFields, log } from "../log";
-import { DeadlineError } from "../store/store";
 import { backoffMs } from "./backoff";
 import { DrainExpired, abortable, type Stop } from "./stop";
 
@@ -33,7 +32,7 @@ export async function retrying<T>(step: string, work: () => Promise<T>, h: Retry
   }
 }
 
-/** What a flusher does on each failed attempt: count, remember for /health, log; a silent database connection is replaced. */
+/** What a flusher does on each failed attempt: count, remember for /health, log (the store replaces a connection that failed itself). */
 export function describeFailure(step: string, err: unknown): string {
   return `${step}: ${(err as { code?: string }).code ?? ""} ${(err as Error).message ?? err}`.trim();
 }
@@ -41,6 +40,3 @@ export function describeFailure(step: string, err: unknown): string {
 export function logFailure(consumer: string, step: string, attempt: number, err: unknown): void {
   log.warn("flusher step failed; retrying", { step, attempt, consumer, ...errorFields(err) });
 }
-
-/** The client's deadline passed: its connection went silent; the caller replaces the client. */
-export const isDeadline = (err: unknown) => err instanceof DeadlineError;

@@ -64,7 +64,11 @@ export interface Store {
   classify(err: unknown): Failure;
   /** The database's code of an error (SQLSTATE, errno, result code), for the dead letter; undefined for a connection failure. */
   errorCode(err: unknown): string | undefined;
-  /** Abandons the current connections for new ones (after a deadline or a driver fault). */
+  /**
+   * Abandons the current connections for new ones (after a failure that is not the server's
+   * answer, or a driver fault). At most once per STORE_RESET_MIN_INTERVAL_MS: under a storm of
+   * failures, each replacement would otherwise open a pool while the last ones close.
+   */
   reset(): void;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
 import { SQL as Client } from "bun";
 import { DEADLINE_MARGIN_MS } from "../postgres/store";
 import { chunked } from "../chunk";
+import { STORE_RESET_MIN_INTERVAL_MS } from "../../tuning";
 import { DatabaseMissingError, refuseUnknownMigrations, StoreLimitError, withDeadline, type KeyedRow, type PingState, type Row, type Store } from "../store";
 import { classify, errno } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
@@ -50,6 +51,7 @@ function connect(o: MysqlOptions): Client {
 
 export class MysqlStore implements Store {
   readonly name = "mysql";
+  private connectedAt = performance.now();
   private sql: Client;
   private deadlineMs: number;
   /** "SET STATEMENT ... FOR " on MariaDB; "" on MySQL (decided by migrate()) */
@@ -62,8 +64,19 @@ export class MysqlStore implements Store {
     this.deadlineMs = o.statementTimeoutMs + DEADLINE_MARGIN_MS;
   }
 
-  private run<T = Record<string, unknown>[]>(statement: string, params: unknown[] = []): Promise<T> {
-    return withDeadline(this.sql.unsafe(statement, params) as Promise<T>, this.deadlineMs);
+  /**
+   * One statement within the deadline. A failure that is not the server's answer (no error
+   * number: the connection refused, closed, or silent past the deadline) replaces the client,
+   * as the Postgres store does: a connection that failed is not trusted again.
+   */
+  private async run<T = Record<string, unknown>[]>(statement: string, params: unknown[] = []): Promise<T> {
+    const sql = this.sql;
+    try {
+      return await withDeadline(sql.unsafe(statement, params) as Promise<T>, this.deadlineMs);
+    } catch (err) {
+      if (errno(err) === undefined && this.sql === sql) this.reset();
+      throw err;
+    }
   }
 
   async migrate(): Promise<void> {
@@ -221,8 +234,10 @@ export class MysqlStore implements Store {
   }
 
   reset(): void {
+    if (performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
     const old = this.sql;
     this.sql = connect(this.o);
+    this.connectedAt = performance.now();
     old.close({ timeout: 1 }).catch(() => {});
   }
 

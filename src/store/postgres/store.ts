@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { classify, sqlState } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
 import { chunked } from "../chunk";
+import { STORE_RESET_MIN_INTERVAL_MS } from "../../tuning";
 import { DatabaseMissingError, refuseUnknownMigrations, withDeadline, type KeyedRow, type PingState, type Row, type Store } from "../store";
 
 export interface PostgresOptions {
@@ -61,6 +62,7 @@ function connect(o: PostgresOptions): postgres.Sql {
 
 export class PostgresStore implements Store {
   readonly name = "postgres";
+  private connectedAt = performance.now();
   private sql: postgres.Sql;
   private deadlineMs: number;
 
@@ -89,19 +91,19 @@ export class PostgresStore implements Store {
   }
 
   private async migrateAll(): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await this.call((sql) => sql.begin(async (tx) => {
       await tx.unsafe(SQL.migrateLock);
       await tx.unsafe(SQL.migrationsTable);
       refuseUnknownMigrations(await tx.unsafe<{ id: number; name: string }[]>(SQL.migrationsApplied, []), MIGRATIONS);
-    });
+    }), false);
     for (const m of MIGRATIONS) {
-      await this.sql.begin(async (tx) => {
+      await this.call((sql) => sql.begin(async (tx) => {
         await tx.unsafe(SQL.migrateLock);
         const applied = await tx.unsafe<{ id: number }[]>(SQL.migrationsApplied, []);
         if (applied.some((a) => a.id === m.id)) return;
         await tx.unsafe(m.sql);
         await tx.unsafe(SQL.migrationRecord, [m.id, m.name]);
-      });
+      }), false);
     }
   }
 
@@ -110,7 +112,7 @@ export class PostgresStore implements Store {
     // and does nothing, and its SELECT, on the statement's older snapshot, sees no row yet.
     // A new statement sees the committed one.
     for (let attempt = 0; ; attempt++) {
-      const [row] = await this.sql.unsafe<{ value: string }[]>(SQL.claimOwner, [prefix]);
+      const [row] = await this.call((sql) => sql.unsafe<{ value: string }[]>(SQL.claimOwner, [prefix]));
       if (row) return row.value;
       if (attempt >= 2) throw new Error("the owning KEY_PREFIX could neither be recorded nor read");
     }
@@ -128,45 +130,57 @@ export class PostgresStore implements Store {
       rows.length === 1
         ? [SQL.upsertOne, [one!.key, one!.value, one!.version]]
         : [SQL.upsert, [rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => r.version)]];
-    const result = await withDeadline(this.sql.unsafe(statement, params as never[], { prepare: true }), this.deadlineMs);
+    const result = await this.call((sql) => sql.unsafe(statement, params as never[], { prepare: true }));
     return result.count;
   }
 
   async get(key: string): Promise<Row | undefined> {
-    const [row] = await withDeadline(
-      this.sql.unsafe<{ value: string; version: string }[]>(SQL.get, [key], { prepare: true }),
-      this.deadlineMs,
-    );
+    const [row] = await this.call((sql) => sql.unsafe<{ value: string; version: string }[]>(SQL.get, [key], { prepare: true }));
     return row && { value: row.value, version: Number(row.version) };
   }
 
   async getMany(keys: string[]): Promise<Map<string, Row>> {
-    const rows = await withDeadline(
-      this.sql.unsafe<{ key: string; value: string; version: string }[]>(SQL.getMany, [keys] as never[], { prepare: true }),
-      this.deadlineMs,
+    const rows = await this.call((sql) =>
+      sql.unsafe<{ key: string; value: string; version: string }[]>(SQL.getMany, [keys] as never[], { prepare: true }),
     );
     return new Map(rows.map((r) => [r.key, { value: r.value, version: Number(r.version) }]));
   }
 
   async versions(keys: string[]): Promise<Map<string, number>> {
-    const rows = await withDeadline(
-      this.sql.unsafe<{ key: string; version: string }[]>(SQL.versions, [keys] as never[], { prepare: true }),
-      this.deadlineMs,
-    );
+    const rows = await this.call((sql) => sql.unsafe<{ key: string; version: string }[]>(SQL.versions, [keys] as never[], { prepare: true }));
     return new Map(rows.map((r) => [r.key, Number(r.version)]));
   }
 
   async purgeTombstones(olderThanMs: number, limit: number): Promise<number> {
-    const result = await withDeadline(this.sql.unsafe(SQL.purgeTombstones, [olderThanMs, limit]), this.deadlineMs);
+    const result = await this.call((sql) => sql.unsafe(SQL.purgeTombstones, [olderThanMs, limit]));
     return result.count;
   }
 
   async ping(): Promise<PingState> {
     try {
-      const [row] = await withDeadline(this.sql.unsafe<{ ok: boolean }[]>(SQL.ready), this.deadlineMs);
+      const [row] = await this.call((sql) => sql.unsafe<{ ok: boolean }[]>(SQL.ready));
       return row?.ok === true ? "ok" : "schema_missing";
     } catch (err) {
       if (sqlState(err) === DATABASE_MISSING) return "database_missing";
+      throw err;
+    }
+  }
+
+  /**
+   * Runs one call on the current client, within the deadline unless `bounded` is false (a
+   * migration may take as long as the server lets it). A failure that is not the server's
+   * answer (the connection closed, a connect timed out, the deadline passed) replaces the
+   * client: postgres.js 3.4.9 can leave a connection whose backend was terminated during its
+   * handshake unable to connect again (CONNECT_TIMEOUT every connect_timeout while the
+   * server is up), or replay that backend's error onto the next query
+   * (porsager/postgres#1223). Calls that failed together replace it once.
+   */
+  private async call<T>(work: (sql: postgres.Sql) => Promise<T>, bounded = true): Promise<T> {
+    const sql = this.sql;
+    try {
+      return await (bounded ? withDeadline(work(sql), this.deadlineMs) : work(sql));
+    } catch (err) {
+      if (sqlState(err) === undefined && this.sql === sql) this.reset();
       throw err;
     }
   }
@@ -186,8 +200,10 @@ export class PostgresStore implements Store {
    * (every later query on the pool met its deadline until the process restarted).
    */
   reset(): void {
+    if (performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
     const old = this.sql;
     this.sql = connect(this.o);
+    this.connectedAt = performance.now();
     old.end({ timeout: 1 }).catch(() => {});
   }
 
