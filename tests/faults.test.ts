@@ -77,7 +77,40 @@ describe("Postgres faults", () => {
       await load;
       await admin.end();
     }
-    await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    try {
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+    } catch (e) {
+      // What was missing and what the service logged about it: a rare failure must say why.
+      console.error("missing:", (await check.missing(s.dbUrl)).slice(0, 10), "\n", svc.output());
+      throw e;
+    }
+  });
+
+  test("backends terminated during their connection's handshake (the driver's array-types query): contained, no thread restarted, nothing lost", async () => {
+    // postgres.js runs that query on every new connection and drops its promise
+    // (porsager/postgres#1192, #1223): the rejection reached no caller, ended the flusher
+    // thread, and its partitions waited out their leases. The proxy answers the first ones as
+    // pg_terminate_backend does, at that very moment: one for each client (the main thread's,
+    // each flusher thread's), whose first connection runs the query.
+    const { proxy, url } = proxied(s.dbUrl, 5432);
+    let terminations = 3;
+    proxy.intercept = (chunk) => {
+      if (terminations === 0 || !new TextDecoder().decode(chunk).includes("typarray")) return undefined;
+      terminations--;
+      return adminShutdown();
+    };
+    try {
+      const svc = await start({ KEY_PREFIX: "hs:", DATABASE_URL: url });
+      const check = new Checker();
+      for (let i = 0; i < 50; i++) expect(await check.write(svc.base, `hs:${i}`, `v${i}`)).toBe(200);
+      await waitFor("every acknowledged write persisted", async () => (await check.missing(s.dbUrl)).length === 0);
+      expect(terminations).toBe(0); // every handshake meant to fail did
+      await Bun.sleep(300); // the threads' counters reach /metrics with their next heartbeat
+      const metrics = await (await fetch(`${svc.base}/metrics`)).text();
+      expect(Number(/^writeback_worker_restarts_total (\d+)$/m.exec(metrics)?.[1])).toBe(0);
+    } finally {
+      proxy.stop();
+    }
   });
 
   test("a table lock held longer than lock_timeout: writes keep succeeding, rows land after release", async () => {
@@ -146,3 +179,14 @@ describe("Redis faults", () => {
     expect(cached).toBe(streamed);
   });
 });
+
+/** Postgres's ErrorResponse when pg_terminate_backend ends a backend: FATAL 57P01. */
+function adminShutdown(): Uint8Array {
+  const fields = ["SFATAL", "VFATAL", "C57P01", "Mterminating connection due to administrator command"].map((f) => f + "\0").join("") + "\0";
+  const body = new TextEncoder().encode(fields);
+  const out = new Uint8Array(5 + body.length);
+  out[0] = "E".charCodeAt(0);
+  new DataView(out.buffer).setInt32(1, 4 + body.length);
+  out.set(body, 5);
+  return out;
+}
