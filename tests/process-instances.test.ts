@@ -77,6 +77,31 @@ test("kill -9 and a restart under the same name: the restart takes the name once
   expect(second.proc.exitCode).toBeNull();
 });
 
+test("kill -9 of an instance that held every partition, restarted under its name beside a new instance: the new one's share is flushed at once, not after the dead one's leases lapse", async () => {
+  s.redis = await PrivateRedis.start();
+  const count = async (sql: postgres.Sql) => Number((await sql`SELECT count(*)::int AS n FROM writeback_kv`.catch(() => [{ n: 0 }]))[0]!.n);
+  const sql = postgres(s.dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    // Alone, its one thread claims all 16 partitions.
+    const solo = await start({ CONSUMER_NAME: "solo", FLUSH_WORKERS: "1" });
+    expect((await set(solo.base, "first", "v")).status).toBe(200);
+    await waitFor("the first write persisted", async () => (await count(sql)) === 1);
+    solo.proc.kill(9);
+    await solo.proc.exited;
+    const killed = Date.now();
+    // The new instance shares the partitions with the dead thread (still a member), then the
+    // restart comes back under the name: it claims its share, and must free the rest.
+    const other = await start({ CONSUMER_NAME: "other", FLUSH_WORKERS: "1" });
+    for (let i = 0; i < 50; i++) expect((await set(other.base, `k${i}`, "v")).status).toBe(200);
+    await start({ CONSUMER_NAME: "solo", FLUSH_WORKERS: "1" });
+    await waitFor("every acknowledged write persisted", async () => (await count(sql)) === 51, 30_000);
+    // FLUSH_CLAIM_IDLE_MS is 30 s: without the restart freeing them, half the keys wait that long.
+    expect(Date.now() - killed).toBeLessThan(15_000);
+  } finally {
+    await sql.end();
+  }
+});
+
 test("an instance paused past its heartbeat, whose name another instance took meanwhile, stops when it resumes", async () => {
   s.redis = await PrivateRedis.start();
   const paused = await start({ CONSUMER_NAME: "pause" });

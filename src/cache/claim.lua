@@ -1,10 +1,8 @@
 #!lua flags=allow-oom
 -- Takes partition p's lease, so that this thread alone consumes its stream, from the cursor
 -- (the last id committed to the database). Refused while another consumer holds it, except an
--- earlier life of this one: a lease held by the same consumer (its thread died and was
--- replaced), or by a consumer of the same CONSUMER_NAME in another process (the instance was
--- killed and restarted: the name's own lease, lease.lua, keeps two live processes from sharing
--- a name) is taken at once rather than after it lapses.
+-- earlier life of this one (include/lease.lua: its thread died and was replaced, or its
+-- instance was killed and restarted) is taken at once rather than after it lapses.
 --
 -- Every claim bumps the epoch, which is part of the lease's token: a stalled owner that wakes
 -- up after its lease lapsed holds an old token and can no longer commit (commit.lua).
@@ -27,11 +25,7 @@
 --!include lease
 
 local holder = leaseHolder(KEYS[1])
-if holder then
-  local process, consumer = string.match(holder, '^%d+:([^:]*):(.*)$')
-  local earlierLife = consumer == ARGV[1] or (process ~= ARGV[3] and string.match(consumer or '', '^(.*)%-%d+$') == ARGV[2])
-  if not earlierLife then return false end
-end
+if holder and not earlierLife(holder, ARGV[1], ARGV[2], ARGV[3]) then return false end
 
 local c = redis.call('HMGET', KEYS[2], 'id', 'epoch', 'held', 'tries', 'suspect')
 local id = c[1] or '0-0'

@@ -76,6 +76,8 @@ export interface PartitionLog {
   renew(leases: Lease[], ttlMs: number): Promise<number[]>;
   /** Gives the leases back (those still held). */
   release(leases: Lease[]): Promise<void>;
+  /** Ends the lease of `p` if an earlier life of `who` holds it, as if it lapsed (lapse.lua); whether it did. */
+  lapse(p: number, who: Claimant): Promise<boolean>;
   /** About `count` entries after each partition's position; `blockMs` > 0 waits that long for some. */
   read(positions: Map<number, string>, count: number, blockMs: number): Promise<RawEntry[]>;
   /** The current value and version of each key in its cache hash (values.lua), within about `maxBytes` per call. */
@@ -138,6 +140,10 @@ export class RedisLog implements PartitionLog {
     for (const call of this.calls(leases)) {
       await this.redis.wbRelease(2 * call.length, ...call.flatMap((l) => [this.k.lease(l.p), this.k.cursor(l.p)]), ...call.map((l) => l.token));
     }
+  }
+
+  async lapse(p: number, who: Claimant): Promise<boolean> {
+    return (await this.redis.wbLapse(this.k.lease(p), who.consumer, who.name, who.process)) === 1;
   }
 
   async read(positions: Map<number, string>, count: number, blockMs: number): Promise<RawEntry[]> {

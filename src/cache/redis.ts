@@ -51,6 +51,8 @@ export interface Scripts {
   wbRenew(...args: (string | number)[]): Promise<number[]>;
   /** numKeys, lease and cursor of each..., tokens... (release.lua): how many were released */
   wbRelease(...args: (string | number)[]): Promise<number>;
+  /** lease, consumer, CONSUMER_NAME, process id (lapse.lua): 1 ended, 0 not an earlier life's */
+  wbLapse(lease: string, consumer: string, name: string, process: string): Promise<number>;
   /** lease, cursor, token, entry id (suspect.lua): 1, or 0 when the lease is gone */
   wbSuspect(lease: string, cursor: string, token: string, id: string): Promise<number>;
   /** numKeys, lease/cursor/stream/dead of each partition..., then per partition its arguments (commit.lua): 1 / 0 per partition */

@@ -17,6 +17,7 @@ import membersLua from "./members.lua" with { type: "text" };
 import claimLua from "./claim.lua" with { type: "text" };
 import renewLua from "./renew.lua" with { type: "text" };
 import releaseLua from "./release.lua" with { type: "text" };
+import lapseLua from "./lapse.lua" with { type: "text" };
 import suspectLua from "./suspect.lua" with { type: "text" };
 import commitLua from "./commit.lua" with { type: "text" };
 import cleanLua from "./clean.lua" with { type: "text" };
@@ -64,6 +65,7 @@ export const SCRIPTS = {
   wbClaim: { source: claimLua, keys: 3 },
   wbRenew: { source: renewLua },
   wbRelease: { source: releaseLua },
+  wbLapse: { source: lapseLua, keys: 1 },
   wbSuspect: { source: suspectLua, keys: 2 },
   wbCommit: { source: commitLua },
   wbClean: { source: cleanLua },

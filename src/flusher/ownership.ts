@@ -62,10 +62,14 @@ export class Ownership {
     this.consumer = who.consumer;
   }
 
-  /** Joins the members, then renews membership and leases every `renewMs` until stop(). */
+  /**
+   * Joins the members, ends the leases an earlier life of this thread holds beyond its share,
+   * then renews membership and leases every `renewMs` until stop().
+   */
   async start(): Promise<void> {
     await this.heartbeat();
     if (this.timer) return; // a retried setup: the timer runs already
+    await this.lapseEarlierLife();
     this.timer = setInterval(() => {
       this.heartbeat().catch((err) => log.debug("could not renew the partition leases", { consumer: this.consumer, ...errorFields(err) }));
     }, this.s.renewMs);
@@ -98,6 +102,22 @@ export class Ownership {
       if (this.live.length === 0) throw err; // never seen: nothing to share out by yet
       log.debug("could not read the members; keeping the last list", { consumer: this.consumer, ...errorFields(err) });
     }
+  }
+
+  /**
+   * A thread restarted after a crash (or an instance restarted under its CONSUMER_NAME) claims
+   * its own share at once (claim.lua takes an earlier life's lease), but what its earlier life
+   * held beyond that share (at startup one thread claims every partition before the others
+   * join) would wait FLUSH_CLAIM_IDLE_MS for its next owner: ended now, it is claimed at once.
+   */
+  private async lapseEarlierLife(): Promise<void> {
+    if (this.s.all) return;
+    const want = this.desired();
+    let ended = 0;
+    for (let p = 0; p < this.log.partitions; p++) {
+      if (!want.has(p) && (await this.log.lapse(p, this.who))) ended++;
+    }
+    if (ended > 0) log.info("ended the partition leases an earlier life of this thread held beyond its share", { consumer: this.consumer, partitions: ended });
   }
 
   /** The partitions this member should own: round-robin over the live members, sorted by name. */

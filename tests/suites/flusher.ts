@@ -119,6 +119,23 @@ export function flusherSuite(target: () => Record<string, string>): void {
       await h.redis.del(k.stream(), k.lease(), k.cursor());
     });
 
+    test("a lease ends early only for an earlier life of the consumer (the same consumer, or its name in another process), and the next claim still counts the crash", async () => {
+      const k = aside("lapse");
+      const log = new RedisLog(h.redis, k, 1000);
+      await h.redis.xadd(k.stream(), "*", "k", "x", "v", "1", "ver", "1");
+      const dead = (await log.claim(0, { consumer: "solo-1", name: "solo", process: "a" }, 60_000))!;
+      // Live others: another consumer, and another thread of the same process.
+      expect(await log.lapse(0, { consumer: "other-0", name: "other", process: "b" })).toBe(false);
+      expect(await log.lapse(0, { consumer: "solo-0", name: "solo", process: "a" })).toBe(false);
+      expect(await h.redis.exists(k.lease())).toBe(1);
+      // The same name in a new process (killed, restarted): an earlier life.
+      expect(await log.lapse(0, { consumer: "solo-0", name: "solo", process: "b" })).toBe(true);
+      expect(await h.redis.exists(k.lease())).toBe(0);
+      const next = (await log.claim(0, { consumer: "other-0", name: "other", process: "c" }, 60_000))!;
+      expect(next.tries).toBe(dead.tries + 1); // ended as a lapse is, not given back as a release is
+      await h.redis.del(k.stream(), k.lease(), k.cursor());
+    });
+
     test("a commit sent again after its reply was lost (a reconnect) writes its dead letters once", async () => {
       const k = aside("replay");
       const log = new RedisLog(h.redis, k, 1000);

@@ -120,4 +120,22 @@ describe("ownership", () => {
     expect(owned(o)).toEqual([0, 1]);
     for (const p of [0, 1]) expect(log.leases.get(p)!.expiresAt).toBeGreaterThan(Date.now());
   });
+
+  test("a thread that starts again ends the leases its earlier life held beyond its share: their owner claims them at once, not after they lapse", async () => {
+    const log = new FakeLog(4);
+    const first = member(log, "a-0");
+    await first.start();
+    await first.settle(); // alone so far: it claims all four
+    expect(owned(first)).toEqual([0, 1, 2, 3]);
+    first.abandon(); // the thread dies holding them (leases of 60 s)
+    log.join("a-1");
+    const again = member(log, "a-0"); // its next life, with a-1 live beside it
+    await again.start();
+    const other = member(log, "a-1");
+    await other.start();
+    await other.settle();
+    expect(owned(other)).toEqual([1, 3]);
+    await again.settle();
+    expect(owned(again)).toEqual([0, 2]);
+  });
 });

@@ -14,6 +14,14 @@ local function leaseHolder(key)
   if not untilMs or tonumber(untilMs) <= leaseNowMs() then return nil end
   return holder
 end
+-- Whether `holder` (`<epoch>:<process id>:<consumer>`) is an earlier life of `consumer`: the
+-- same consumer (its thread died and was replaced), or a consumer of the same CONSUMER_NAME
+-- `name` in another process than `process` (the instance was killed and restarted: the name's
+-- own lease, lease.lua, keeps two live processes from sharing a name).
+local function earlierLife(holder, consumer, name, process)
+  local p, c = string.match(holder, '^%d+:([^:]*):(.*)$')
+  return c == consumer or (p ~= process and string.match(c or '', '^(.*)%-%d+$') == name)
+end
 -- Gives the lease in `key` to `holder` for `ttl` ms from now.
 local function setLease(key, holder, ttl)
   redis.call('SET', key, string.format('%.0f', leaseNowMs() + tonumber(ttl)) .. ' ' .. holder)

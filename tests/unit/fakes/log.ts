@@ -13,7 +13,7 @@ import { compareIds } from "../../../src/cache/ids";
 import type { CachedValue, Claim, Claimant, Lease, PartitionCommit, PartitionLog } from "../../../src/cache/partitions";
 import { partitionOf, qualify, splitId } from "../../../src/keys";
 
-export type LogMethod = "members" | "claim" | "renew" | "release" | "read" | "values" | "suspect" | "commit" | "clean";
+export type LogMethod = "members" | "claim" | "renew" | "release" | "lapse" | "read" | "values" | "suspect" | "commit" | "clean";
 
 export interface StoredEntry {
   id: string;
@@ -134,6 +134,15 @@ export class FakeLog implements PartitionLog {
   async release(leases: Lease[]): Promise<void> {
     await this.enter("release");
     for (const l of leases) if (this.holds(l.p, l.token)) this.leases.delete(l.p);
+  }
+
+  /** Only the same consumer counts as an earlier life here (claim's rule, simplified). */
+  async lapse(p: number, who: Claimant): Promise<boolean> {
+    await this.enter("lapse");
+    const l = this.leases.get(p);
+    if (!l || l.expiresAt <= Date.now() || l.consumer !== who.consumer) return false;
+    this.leases.delete(p);
+    return true;
   }
 
   async read(positions: Map<number, string>, count: number, blockMs: number): Promise<RawEntry[]> {
