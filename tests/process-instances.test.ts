@@ -105,18 +105,24 @@ test("kill -9 of an instance that held every partition, restarted under its name
 test("an instance paused past its heartbeat, whose name another instance took meanwhile, stops when it resumes", async () => {
   s.redis = await PrivateRedis.start();
   const paused = await start({ CONSUMER_NAME: "pause" });
-  // The name's heartbeat key holds the id of the instance that holds the name.
+  // The name's heartbeat key holds `<until ms> <id>` of the instance that holds the name.
   const lease = keys("in:", 16).consumer("pause");
   const redis = new Redis(s.redis.url);
+  const holder = async () => {
+    const [value, [sec, usec]] = await Promise.all([redis.get(lease), redis.time()]);
+    const m = /^(\d+) (.+)$/.exec(value ?? "");
+    return m && Number(m[1]) > Number(sec) * 1000 + Math.floor(Number(usec) / 1000) ? m[2]! : null;
+  };
   try {
     // /health answers before the name is taken (the lease is acquired after the port listens).
-    await waitFor("the instance holds its name", async () => (await redis.get(lease)) !== null);
-    const first = await redis.get(lease);
-    expect(first).not.toBeNull();
+    await waitFor("the instance holds its name", async () => (await holder()) !== null);
+    const first = await holder();
+    // No TTL: a volatile-* eviction policy cannot take the name from a live instance.
+    expect(await redis.pttl(lease)).toBe(-1);
     paused.proc.kill("SIGSTOP");
-    await waitFor("the paused instance's heartbeat lapsed", async () => (await redis.exists(lease)) === 0);
+    await waitFor("the paused instance's heartbeat lapsed", async () => (await holder()) === null);
     const other = await start({ CONSUMER_NAME: "pause" });
-    await waitFor("the other instance holds the name", async () => ![null, first].includes(await redis.get(lease)));
+    await waitFor("the other instance holds the name", async () => ![null, first].includes(await holder()));
     paused.proc.kill("SIGCONT");
     expect(await paused.proc.exited).toBe(2);
     expect(paused.output()).toContain("CONSUMER_NAME");

@@ -3,7 +3,8 @@
 // takes the name's heartbeat key before its flusher threads start, renews it every
 // LEASE_RENEW_MS, and gives it back when it stops. A second instance with the same name finds
 // the key renewed and refuses to start; an instance that was killed leaves a key that
-// expires within LEASE_TTL_MS, so its restart (same host, same name) waits at most that long.
+// lapses within LEASE_TTL_MS, so its restart (same host, same name) waits at most that long.
+// The key holds `<until ms> <instance id>` and no TTL, so eviction cannot take it (lease.lua).
 import { randomUUID } from "node:crypto";
 import { FatalError } from "../fatal";
 import type { Keys } from "../keys";

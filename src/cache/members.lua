@@ -7,8 +7,8 @@
 --
 -- KEYS[1] members   ARGV[1] this consumer   ARGV[2] TTL in ms (0: leave)
 -- Returns the live consumers, sorted by name.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--!include lease
+local now = leaseNowMs()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local ttl = tonumber(ARGV[2])
 if ttl > 0 then
