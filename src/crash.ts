@@ -11,8 +11,8 @@ let injected = false;
 
 /**
  * - before-write, after-commit, after-ack: SIGKILL the whole process at that step.
- * - thread-throw: after an ack, the thread ends as a bug in its loop ends it (thread.ts),
- *   once: the pool must restart it.
+ * - thread-throw: after an ack, the thread ends (once) as it does when run() fails with
+ *   what its loop does not catch and retry (thread.ts): the pool must restart it.
  * - thread-reject: after an ack, a promise nobody handles rejects, as the Postgres driver's
  *   can (porsager/postgres#1192): the thread must contain it and keep flushing.
  * - driver-throw: after an ack, a callback throws outside any promise, as the Postgres

@@ -139,7 +139,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Servi
     })());
   const contain = (err: unknown) => {
     metrics.inc("writeback_contained_errors_total");
-    log.error("contained an exception from a callback; reconnecting the database", errorFields(err));
+    log.error("contained an error nobody could catch (a callback threw, or a rejection went unhandled); reconnecting the database", errorFields(err));
     store.reset();
   };
   return { app, state, port: app.server?.port ?? 0, stop, contain };

@@ -4,7 +4,8 @@
 // LEASE_RENEW_MS, and gives it back when it stops. A second instance with the same name finds
 // the key renewed and refuses to start; an instance that was killed leaves a key that
 // lapses within LEASE_TTL_MS, so its restart (same host, same name) waits at most that long.
-// The key holds `<until ms> <instance id>` and no TTL, so eviction cannot take it (lease.lua).
+// The key holds `<until ms> <instance id>`; its own TTL is NAME_KEY_KEEP_MS, long enough that
+// eviction policies leave it to the last (lease.lua).
 import { randomUUID } from "node:crypto";
 import { FatalError } from "../fatal";
 import type { Keys } from "../keys";
@@ -13,6 +14,8 @@ import { waitReady, type WritebackRedis } from "./redis";
 
 export const LEASE_TTL_MS = 3000;
 export const LEASE_RENEW_MS = 1000;
+/** How long a name's key stays in Redis after its last renewal (its holder's lease lapses long before). */
+export const NAME_KEY_KEEP_MS = 60 * 60 * 1000;
 const RETRY_MS = 250;
 
 export class ConsumerInUseError extends FatalError {
@@ -47,7 +50,7 @@ export class ConsumerLease {
       try {
         // A fail-fast connection: wait for it rather than fail the first attempts while it connects.
         await waitReady(this.redis, 1000);
-        if ((await this.redis.wbLease(this.key, this.id, LEASE_TTL_MS)) === 1) return this.renewEvery(LEASE_RENEW_MS);
+        if ((await this.redis.wbLease(this.key, this.id, LEASE_TTL_MS, NAME_KEY_KEEP_MS)) === 1) return this.renewEvery(LEASE_RENEW_MS);
         heldByOtherSince ||= Date.now();
         if (Date.now() - heldByOtherSince > LEASE_TTL_MS + RETRY_MS) throw this.inUse("is in use by another live instance");
       } catch (err) {
@@ -65,7 +68,7 @@ export class ConsumerLease {
   private renewEvery(ms: number): void {
     this.renewer = setInterval(async () => {
       try {
-        if ((await this.redis.wbLease(this.key, this.id, LEASE_TTL_MS)) === 0 && !this.closed) {
+        if ((await this.redis.wbLease(this.key, this.id, LEASE_TTL_MS, NAME_KEY_KEEP_MS)) === 0 && !this.closed) {
           // This process was paused (SIGSTOP, a long stall) past its lease and another instance
           // with the same name started meanwhile: one of the two must stop, and it is this one.
           clearInterval(this.renewer);
@@ -87,7 +90,7 @@ export class ConsumerLease {
   async release(): Promise<void> {
     this.closed = true;
     clearInterval(this.renewer);
-    await this.redis.wbLease(this.key, this.id, 0).catch(() => {});
+    await this.redis.wbLease(this.key, this.id, 0, 0).catch(() => {});
     this.redis.disconnect();
   }
 }

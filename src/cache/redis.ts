@@ -29,8 +29,8 @@ export interface Scripts {
   ): Promise<string[]>;
   /** numKeys, cache hashes... (values.lua): value and version of each, null where absent */
   wbValues(...args: (string | number)[]): Promise<(string | null)[]>;
-  /** a consumer name's key, this instance's id, TTL ms (0 = release) (lease.lua): 1 held, 0 another's */
-  wbLease(key: string, id: string, ttlMs: number): Promise<number>;
+  /** a consumer name's key, this instance's id, TTL ms (0 = release), how long the key is kept (lease.lua): 1 held, 0 another's */
+  wbLease(key: string, id: string, ttlMs: number, keepMs: number): Promise<number>;
   /** old dead-letter stream, a partition's dead-letter stream, a letter's id (retire.lua): 1 moved, 0 gone already */
   wbRetire(from: string, to: string, id: string): Promise<number>;
   /** members, this consumer, TTL ms (0 = leave) (members.lua): the live consumers, sorted */

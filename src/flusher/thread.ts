@@ -34,7 +34,7 @@ const report = (c: Commit[]) => {
 // partitions it held to wait out their leases.
 const contain = (err: unknown) => {
   metrics.inc("writeback_flusher_contained_errors_total");
-  log.error("flusher thread contained an exception from a callback; reconnecting the database", errorFields(err));
+  log.error("flusher thread contained an error nobody could catch (a callback threw, or a rejection went unhandled); reconnecting the database", errorFields(err));
   flusher?.resetDb();
 };
 process.on("uncaughtException", contain);

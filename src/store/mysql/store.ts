@@ -52,6 +52,7 @@ function connect(o: MysqlOptions): Client {
 export class MysqlStore implements Store {
   readonly name = "mysql";
   private connectedAt = performance.now();
+  private closed = false;
   private sql: Client;
   private deadlineMs: number;
   /** "SET STATEMENT ... FOR " on MariaDB; "" on MySQL (decided by migrate()) */
@@ -234,7 +235,8 @@ export class MysqlStore implements Store {
   }
 
   reset(): void {
-    if (performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
+    // After close(), a call still in flight fails: that is no reason to connect again.
+    if (this.closed || performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
     const old = this.sql;
     this.sql = connect(this.o);
     this.connectedAt = performance.now();
@@ -242,6 +244,7 @@ export class MysqlStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.sql.close({ timeout: 1 });
   }
 }

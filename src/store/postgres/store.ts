@@ -63,6 +63,7 @@ function connect(o: PostgresOptions): postgres.Sql {
 export class PostgresStore implements Store {
   readonly name = "postgres";
   private connectedAt = performance.now();
+  private closed = false;
   private sql: postgres.Sql;
   private deadlineMs: number;
 
@@ -200,7 +201,8 @@ export class PostgresStore implements Store {
    * (every later query on the pool met its deadline until the process restarted).
    */
   reset(): void {
-    if (performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
+    // After close(), a call still in flight fails: that is no reason to connect again.
+    if (this.closed || performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
     const old = this.sql;
     this.sql = connect(this.o);
     this.connectedAt = performance.now();
@@ -208,6 +210,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.sql.end({ timeout: 1 });
   }
 }
