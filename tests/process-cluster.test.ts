@@ -88,7 +88,7 @@ describe("on a Redis Cluster", () => {
     } else {
       // Asynchronous replication: what the master acknowledged in its last moments and had not
       // sent to its replica is gone. Measured and bounded; docs/failure-modes.md has the figure.
-      const missing = await check.missingWhenSettled(s.dbUrl);
+      const missing = await check.missingWhenDrained(s.dbUrl, svc.base);
       console.log(`cluster failover without WAIT: ${missing.length} of ${check.acked.size} keys lost their last acknowledged write`);
       expect(missing.length).toBeLessThan(check.acked.size * 0.05);
     }

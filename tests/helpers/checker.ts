@@ -79,20 +79,21 @@ export class Checker {
     }
   }
 
-  /** The keys `missing` returns once it stops changing (polled every second): what a fault lost for good. */
-  async missingWhenSettled(dbUrl: string, ms = 60_000): Promise<string[]> {
-    let missing: string[] = [];
+  /**
+   * The keys `missing` returns once the service's streams are empty (`writeback_backlog_entries`
+   * 0 on `base`): every entry still in Redis then reached the database, so what is missing
+   * was lost for good. (Waiting for `missing` to stop changing was not enough: a flusher in
+   * its backoff, up to FLUSH_RETRY_MAX_MS, persists nothing for seconds.)
+   */
+  async missingWhenDrained(dbUrl: string, base: string, ms = 60_000): Promise<string[]> {
     await waitFor(
-      "no more keys persisting",
+      "the backlog persisted",
       async () => {
-        const now = await this.missing(dbUrl);
-        const settled = now.length === missing.length;
-        missing = now;
-        await Bun.sleep(1000);
-        return settled;
+        const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => "");
+        return /^writeback_backlog_entries 0$/m.test(text);
       },
       ms,
     );
-    return missing;
+    return this.missing(dbUrl);
   }
 }
