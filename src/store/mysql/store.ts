@@ -5,8 +5,8 @@
 import { SQL as Client } from "bun";
 import { DEADLINE_MARGIN_MS } from "../postgres/store";
 import { chunked } from "../chunk";
-import { STORE_RESET_MIN_INTERVAL_MS } from "../../tuning";
-import { DatabaseMissingError, refuseUnknownMigrations, StoreLimitError, withDeadline, type KeyedRow, type PingState, type Row, type Store } from "../store";
+import { ReplaceableClient } from "../client";
+import { DatabaseMissingError, refuseUnknownMigrations, StoreLimitError, type KeyedRow, type PingState, type Row, type Store } from "../store";
 import { classify, errno } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
 
@@ -51,9 +51,7 @@ function connect(o: MysqlOptions): Client {
 
 export class MysqlStore implements Store {
   readonly name = "mysql";
-  private connectedAt = performance.now();
-  private closed = false;
-  private sql: Client;
+  private sql: ReplaceableClient<Client>;
   private deadlineMs: number;
   /** "SET STATEMENT ... FOR " on MariaDB; "" on MySQL (decided by migrate()) */
   private limits = "";
@@ -61,23 +59,13 @@ export class MysqlStore implements Store {
   private packetBudget?: number;
 
   constructor(private o: MysqlOptions) {
-    this.sql = connect(o);
+    this.sql = new ReplaceableClient({ open: () => connect(o), end: (c) => c.close({ timeout: 1 }), answered: (err) => errno(err) !== undefined });
     this.deadlineMs = o.statementTimeoutMs + DEADLINE_MARGIN_MS;
   }
 
-  /**
-   * One statement within the deadline. A failure that is not the server's answer (no error
-   * number: the connection refused, closed, or silent past the deadline) replaces the client,
-   * as the Postgres store does: a connection that failed is not trusted again.
-   */
-  private async run<T = Record<string, unknown>[]>(statement: string, params: unknown[] = []): Promise<T> {
-    const sql = this.sql;
-    try {
-      return await withDeadline(sql.unsafe(statement, params) as Promise<T>, this.deadlineMs);
-    } catch (err) {
-      if (errno(err) === undefined && this.sql === sql) this.reset();
-      throw err;
-    }
+  /** One statement within the deadline (a failure that is not the server's answer replaces the client: client.ts). */
+  private run<T = Record<string, unknown>[]>(statement: string, params: unknown[] = []): Promise<T> {
+    return this.sql.run((sql) => sql.unsafe(statement, params) as Promise<T>, this.deadlineMs);
   }
 
   async migrate(): Promise<void> {
@@ -126,7 +114,7 @@ export class MysqlStore implements Store {
     }
     await this.readPacketLimit();
     // The named lock belongs to a connection: hold one for the whole migration.
-    const c = await this.sql.reserve();
+    const c = await this.sql.current.reserve();
     try {
       const [lock] = (await c.unsafe(SQL.migrateLock)) as { got: number }[];
       if (lock?.got !== 1) throw new Error("could not take the migration lock within 60 s");
@@ -235,16 +223,10 @@ export class MysqlStore implements Store {
   }
 
   reset(): void {
-    // After close(), a call still in flight fails: that is no reason to connect again.
-    if (this.closed || performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
-    const old = this.sql;
-    this.sql = connect(this.o);
-    this.connectedAt = performance.now();
-    old.close({ timeout: 1 }).catch(() => {});
+    this.sql.replace();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.sql.close({ timeout: 1 });
+  close(): Promise<void> {
+    return this.sql.close();
   }
 }

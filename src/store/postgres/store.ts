@@ -6,8 +6,8 @@ import postgres from "postgres";
 import { classify, sqlState } from "./classify";
 import { MIGRATIONS, SQL } from "./sql";
 import { chunked } from "../chunk";
-import { STORE_RESET_MIN_INTERVAL_MS } from "../../tuning";
-import { DatabaseMissingError, refuseUnknownMigrations, withDeadline, type KeyedRow, type PingState, type Row, type Store } from "../store";
+import { ReplaceableClient } from "../client";
+import { DatabaseMissingError, refuseUnknownMigrations, type KeyedRow, type PingState, type Row, type Store } from "../store";
 
 export interface PostgresOptions {
   url: string;
@@ -62,13 +62,11 @@ function connect(o: PostgresOptions): postgres.Sql {
 
 export class PostgresStore implements Store {
   readonly name = "postgres";
-  private connectedAt = performance.now();
-  private closed = false;
-  private sql: postgres.Sql;
+  private sql: ReplaceableClient<postgres.Sql>;
   private deadlineMs: number;
 
   constructor(private o: PostgresOptions) {
-    this.sql = connect(o);
+    this.sql = new ReplaceableClient({ open: () => connect(o), end: (c) => c.end({ timeout: 1 }), answered: (err) => sqlState(err) !== undefined });
     this.deadlineMs = o.statementTimeoutMs + DEADLINE_MARGIN_MS;
   }
 
@@ -92,19 +90,19 @@ export class PostgresStore implements Store {
   }
 
   private async migrateAll(): Promise<void> {
-    await this.call((sql) => sql.begin(async (tx) => {
+    await this.sql.run((sql) => sql.begin(async (tx) => {
       await tx.unsafe(SQL.migrateLock);
       await tx.unsafe(SQL.migrationsTable);
       refuseUnknownMigrations(await tx.unsafe<{ id: number; name: string }[]>(SQL.migrationsApplied, []), MIGRATIONS);
-    }), false);
+    }));
     for (const m of MIGRATIONS) {
-      await this.call((sql) => sql.begin(async (tx) => {
+      await this.sql.run((sql) => sql.begin(async (tx) => {
         await tx.unsafe(SQL.migrateLock);
         const applied = await tx.unsafe<{ id: number }[]>(SQL.migrationsApplied, []);
         if (applied.some((a) => a.id === m.id)) return;
         await tx.unsafe(m.sql);
         await tx.unsafe(SQL.migrationRecord, [m.id, m.name]);
-      }), false);
+      }));
     }
   }
 
@@ -167,23 +165,9 @@ export class PostgresStore implements Store {
     }
   }
 
-  /**
-   * Runs one call on the current client, within the deadline unless `bounded` is false (a
-   * migration may take as long as the server lets it). A failure that is not the server's
-   * answer (the connection closed, a connect timed out, the deadline passed) replaces the
-   * client: postgres.js 3.4.9 can leave a connection whose backend was terminated during its
-   * handshake unable to connect again (CONNECT_TIMEOUT every connect_timeout while the
-   * server is up), or replay that backend's error onto the next query
-   * (porsager/postgres#1223). Calls that failed together replace it once.
-   */
-  private async call<T>(work: (sql: postgres.Sql) => Promise<T>, bounded = true): Promise<T> {
-    const sql = this.sql;
-    try {
-      return await (bounded ? withDeadline(work(sql), this.deadlineMs) : work(sql));
-    } catch (err) {
-      if (sqlState(err) === undefined && this.sql === sql) this.reset();
-      throw err;
-    }
+  /** One call within the deadline (a failure that is not the server's answer replaces the client: client.ts). */
+  private call<T>(work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+    return this.sql.run(work, this.deadlineMs);
   }
 
   classify(err: unknown) {
@@ -201,16 +185,10 @@ export class PostgresStore implements Store {
    * (every later query on the pool met its deadline until the process restarted).
    */
   reset(): void {
-    // After close(), a call still in flight fails: that is no reason to connect again.
-    if (this.closed || performance.now() - this.connectedAt < STORE_RESET_MIN_INTERVAL_MS) return;
-    const old = this.sql;
-    this.sql = connect(this.o);
-    this.connectedAt = performance.now();
-    old.end({ timeout: 1 }).catch(() => {});
+    this.sql.replace();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.sql.end({ timeout: 1 });
+  close(): Promise<void> {
+    return this.sql.close();
   }
 }
